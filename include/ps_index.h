@@ -1,0 +1,130 @@
+/* ps_index.h: a Policy Search database: Xapian postings + the paragraph
+ * store + the registry of indexed files, kept consistent with each other.
+ *
+ * Layout (version PS_INDEX_LAYOUT, recorded in the database with the
+ * tokenisation scheme PS_TOK_SCHEME): one Xapian document per paragraph,
+ * terms from ps_tok_index_terms without positions, no termlist table, no
+ * document data; paragraph text in the flat store (ps_store.h).  Without a
+ * termlist Xapian cannot delete documents, so re-indexing a file adds its
+ * paragraphs under new ids and records the old id range as superseded
+ * ("dead:" metadata); readers skip dead ids; ps_index_optimize rebuilds the
+ * database from the live paragraphs to reclaim their space.
+ *
+ * Metadata keys: "ps:scheme", "ps:layout", "ps:dat_len", "ps:idx_len",
+ * "ps:next_file", "file:<absolute path>" (a JSON record per file),
+ * "dead:<first id, 10 digits>" (count of superseded ids from there). */
+#ifndef PS_INDEX_H
+#define PS_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "ps_error.h"
+#include "ps_ingest.h"
+#include "ps_store.h"
+#include "ps_xapian.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PS_INDEX_LAYOUT "1"
+
+typedef struct ps_index ps_index;
+
+/* One indexed source file. */
+typedef struct ps_file_info {
+  uint32_t file_no;
+  char *path;      /* absolute path: the file's identity */
+  char *title;     /* document title, or "" */
+  char *date;      /* "YYYY-MM-DD" or "" */
+  char *format;
+  uint64_t size;
+  int64_t mtime_ns;
+  uint64_t hash;   /* FNV-1a 64 of the bytes */
+  uint32_t first;  /* first paragraph docid */
+  uint32_t count;  /* number of paragraphs (docids first .. first+count-1) */
+} ps_file_info;
+
+enum { PS_INDEX_READ = 0, PS_INDEX_WRITE = 1 };
+
+/* Returns the default database directory: $POLICY_SEARCH_DB, else
+ * $XDG_DATA_HOME/policy-search/db, else $HOME/.local/share/policy-search/db.
+ * Writes it into buf (size n) and returns buf. */
+char *ps_index_default_path(char *buf, size_t n);
+
+/* Opens (a writer creates) the database in directory dir.  Fails with
+ * PS_ERR_SCHEME when it was written with another tokenisation scheme or
+ * layout, PS_ERR_LOCKED when another writer has it, PS_ERR_NOTFOUND when a
+ * reader finds no database.  Release with ps_index_close (accepts NULL);
+ * a writer's uncommitted changes are then discarded. */
+int ps_index_open(const char *dir, int mode, ps_index **out, ps_error *err);
+void ps_index_close(ps_index *ix);
+
+/* ---- writing ---- */
+
+enum { PS_ADD_INDEXED = 0, PS_ADD_UNCHANGED = 1 };
+
+typedef struct ps_add_result {
+  int status;         /* PS_ADD_INDEXED or PS_ADD_UNCHANGED */
+  size_t paragraphs;  /* paragraphs the file has now */
+  int replaced;       /* 1 when an earlier version was superseded */
+} ps_add_result;
+
+/* Indexes one file (not committed yet: see ps_index_commit).  An unchanged
+ * file (same size and mtime, or same content) is skipped.  Errors that
+ * concern only this file (unreadable, binary) leave the database as it was
+ * and return PS_ERR_IO / PS_ERR_FORMAT; other errors (Xapian, disk full)
+ * mean the uncommitted batch is lost and the caller should stop.  opts may
+ * be NULL. */
+int ps_index_add_file(ps_index *ix, const char *path, const ps_ingest_opts *opts,
+                      ps_add_result *res, ps_error *err);
+
+/* Supersedes every paragraph of the file at path, or of every indexed file
+ * under it when it names a directory (path need not exist any more).
+ * *removed receives the number of files removed; 0 files is not an error. */
+int ps_index_remove(ps_index *ix, const char *path, size_t *removed, ps_error *err);
+
+/* Paragraphs added since the last commit. */
+size_t ps_index_pending(const ps_index *ix);
+
+/* Makes everything since the last commit durable and visible at once. */
+int ps_index_commit(ps_index *ix, ps_error *err);
+
+/* Rebuilds the database from its live paragraphs into a fresh, compacted
+ * one and swaps it in place (superseded paragraphs no longer take space).
+ * The writer must have nothing uncommitted. */
+int ps_index_optimize(ps_index *ix, ps_error *err);
+
+/* ---- reading ---- */
+
+/* The Xapian handle, for building searches.  Borrowed: lives as long as ix. */
+ps_xdb *ps_index_xdb(ps_index *ix);
+
+/* Is docid a current (not superseded) paragraph? */
+int ps_index_live(const ps_index *ix, uint32_t docid);
+
+/* The stored paragraph of docid (pointers valid until ps_index_close or
+ * ps_index_reopen).  PS_ERR_NOTFOUND for ids the store does not have. */
+int ps_index_para(const ps_index *ix, uint32_t docid, ps_store_rec *out);
+
+/* The file a paragraph came from (borrowed; NULL if unknown). */
+const ps_file_info *ps_index_file_by_no(const ps_index *ix, uint32_t file_no);
+
+/* All indexed files sorted by path (borrowed array of *n entries). */
+const ps_file_info *ps_index_files(const ps_index *ix, size_t *n);
+
+/* Totals: live paragraphs, files, highest docid. */
+typedef struct ps_index_stats {
+  size_t files, paragraphs, superseded;
+  uint32_t lastdocid;
+  uint64_t text_bytes;
+} ps_index_stats;
+void ps_index_stats_get(const ps_index *ix, ps_index_stats *out);
+
+/* Readers: moves to the latest commit (new files appear).  *changed may be NULL. */
+int ps_index_reopen(ps_index *ix, int *changed, ps_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

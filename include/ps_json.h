@@ -1,0 +1,28 @@
+/* ps_json.h: the JSON that scripts depend on (documented in README.md,
+ * "JSON output").  Names never change; fields may be added. */
+#ifndef PS_JSON_H
+#define PS_JSON_H
+
+#include <cjson/cJSON.h>
+#include "ps_search.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PS_SNIPPET_WIDTH 120
+
+/* {"doc": {"path", "title"}, "paragraph", "section", "text", "snippet",
+ *  "snippet_highlights", "highlights", "score"}: highlights are [start, end)
+ * pairs of character offsets into "text", snippet_highlights into
+ * "snippet".  with_score = 0 leaves "score" out (export).  NULL when out
+ * of memory; the caller frees with cJSON_Delete. */
+cJSON *ps_json_hit(const ps_hit *h, int with_score);
+
+/* {"query", "total", "took_ms", "offset", "hits": [...]}. */
+cJSON *ps_json_results(const ps_results *r, size_t offset);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,67 @@
+/* ps_search.h: running a query against a Policy Search database.
+ *
+ * Candidates come from Xapian (an AND of every query word's terms, ranked by
+ * BM25); each candidate is then checked against the stored normalised text
+ * of its paragraph with ps_tok_find, inside the match, so that the total is
+ * the exact number of paragraphs containing every word and never an
+ * estimate.  Superseded paragraphs are skipped in the same check. */
+#ifndef PS_SEARCH_H
+#define PS_SEARCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "ps_error.h"
+#include "ps_index.h"
+#include "ps_query.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A highlighted range of a paragraph's text as written, in bytes. */
+typedef struct ps_span {
+  size_t start, end;
+} ps_span;
+
+typedef struct ps_hit {
+  uint32_t docid;
+  double score;
+  const ps_file_info *file;  /* borrowed from the index */
+  uint32_t paragraph;        /* 0-based number within the file */
+  const char *section;       /* borrowed from the index */
+  const char *text;          /* the paragraph as written, borrowed */
+  size_t text_len;
+  ps_span *highlights;       /* owned: every match of every word, sorted, merged */
+  size_t n_highlights;
+} ps_hit;
+
+typedef struct ps_results {
+  char *query;               /* the query as given */
+  size_t total;              /* exact number of matching paragraphs */
+  double took_ms;
+  ps_hit *hits;
+  size_t n_hits;
+} ps_results;
+
+typedef struct ps_search_opts {
+  size_t offset;             /* skip this many hits */
+  size_t limit;              /* return at most this many */
+} ps_search_opts;
+
+/* Runs query q.  Borrowed pointers in the results live until the index is
+ * closed or reopened; free the results with ps_results_free (accepts NULL).
+ * Errors: PS_ERR_QUERY for a malformed query (with its position),
+ * PS_ERR_XAPIAN and friends from the database. */
+int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_results **out,
+              ps_error *err);
+void ps_results_free(ps_results *r);
+
+/* Fills the highlights of a paragraph's text for the words of pq (used by
+ * ps_search; exposed for --export and tests).  *out is malloc'd. */
+int ps_search_highlight(const ps_query *pq, const char *text, size_t len, ps_span **out,
+                        size_t *n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,272 @@
+/* policy-index: indexes documents into a Policy Search database.
+ * A thin front end: options, the walk over files and directories, progress
+ * and the summary; all the work is in the library (ps_index.h). */
+#include <errno.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ps_index.h"
+
+#define DEFAULT_BATCH 50000
+
+static volatile sig_atomic_t g_stop = 0;
+static void on_signal(int sig) { (void)sig; g_stop = 1; }
+
+static void usage(FILE *f) {
+  fputs("Usage: policy-index [OPTIONS] PATH...\n"
+        "Index documents (.txt, .md, .html; directories recursively) into a\n"
+        "Policy Search database.  Re-indexing a changed file replaces its\n"
+        "paragraphs; unchanged files are skipped.\n"
+        "\n"
+        "  -d, --db DIR        database directory (default: $POLICY_SEARCH_DB, else\n"
+        "                      $XDG_DATA_HOME/policy-search/db, else\n"
+        "                      ~/.local/share/policy-search/db)\n"
+        "  -r, --remove PATH   remove the paragraphs of PATH (a file, or every\n"
+        "                      indexed file under a directory); may be repeated\n"
+        "  -O, --optimize      afterwards, rebuild the database without superseded\n"
+        "                      paragraphs and compact it\n"
+        "  -b, --batch N       commit every N paragraphs (default 50000); each file\n"
+        "                      is always committed whole\n"
+        "  -q, --quiet         no summary, no progress\n"
+        "  -h, --help          show this help\n"
+        "  -V, --version       show the version\n"
+        "\n"
+        "Exit status: 0 all files indexed, 1 some files failed, 2 the run failed.\n",
+        f);
+}
+
+typedef struct run {
+  ps_index *ix;
+  int quiet, progress;
+  size_t batch;
+  size_t files_total, files_done, indexed, unchanged, skipped, failed, paragraphs;
+  int fatal;
+  char **paths;
+  int *named;   /* 1 when the path was named on the command line */
+  size_t n, cap;
+  double t0;
+} run;
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void warn_cb(void *ctx, const char *msg) {
+  (void)ctx;
+  fprintf(stderr, "policy-index: warning: %s\n", msg);
+}
+
+static int push_path(run *r, const char *p, int named) {
+  if (r->n == r->cap) {
+    size_t c = r->cap ? r->cap * 2 : 64;
+    char **np = realloc(r->paths, c * sizeof *np);
+    int *nn = realloc(r->named, c * sizeof *nn);
+    if (np) r->paths = np;
+    if (nn) r->named = nn;
+    if (!np || !nn) return -1;
+    r->cap = c;
+  }
+  if (!(r->paths[r->n] = strdup(p))) return -1;
+  r->named[r->n++] = named;
+  return 0;
+}
+
+static run *g_walk; /* nftw has no context argument */
+
+static int walk_cb(const char *path, const struct stat *sb, int type, struct FTW *ftw) {
+  const char *base = path + ftw->base;
+  if (ftw->level > 0 && base[0] == '.') return type == FTW_D ? FTW_SKIP_SUBTREE : FTW_CONTINUE;
+  if (type == FTW_F && S_ISREG(sb->st_mode)) {
+    size_t bl = strlen(base);
+    if (bl > 10 && strcmp(base + bl - 10, ".meta.json") == 0) return FTW_CONTINUE;
+    if (push_path(g_walk, path, 0)) return FTW_STOP;
+  } else if (type == FTW_DNR) {
+    fprintf(stderr, "policy-index: %s: cannot read directory\n", path);
+    g_walk->failed++;
+  }
+  return FTW_CONTINUE;
+}
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void progress(run *r, const char *path) {
+  if (!r->progress) return;
+  int width = 30, filled = r->files_total ? (int)(width * r->files_done / r->files_total) : 0;
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  fprintf(stderr, "\r\033[K[");
+  for (int i = 0; i < width; i++) fputc(i < filled ? '#' : '.', stderr);
+  fprintf(stderr, "] %zu/%zu files, %zu paragraphs  %.40s", r->files_done, r->files_total,
+          r->paragraphs, base);
+  fflush(stderr);
+}
+
+static int commit(run *r) {
+  ps_error err;
+  ps_error_clear(&err);
+  if (ps_index_commit(r->ix, &err) != PS_OK) {
+    fprintf(stderr, "%spolicy-index: %s\n", r->progress ? "\n" : "", err.msg);
+    r->fatal = 1;
+    return -1;
+  }
+  return 0;
+}
+
+static void index_one(run *r, const char *path, int named) {
+  ps_error err;
+  ps_add_result res;
+  ps_ingest_opts opts = {warn_cb, NULL};
+  ps_error_clear(&err);
+  int rc = ps_index_add_file(r->ix, path, &opts, &res, &err);
+  r->files_done++;
+  if (rc == PS_OK) {
+    if (res.status == PS_ADD_UNCHANGED) r->unchanged++;
+    else r->indexed++;
+    r->paragraphs += res.paragraphs;
+  } else if (rc == PS_ERR_IO || rc == PS_ERR_FORMAT) {
+    if (r->progress) fputs("\r\033[K", stderr);
+    if (rc == PS_ERR_FORMAT && !named) {
+      fprintf(stderr, "policy-index: skipped %s\n", err.msg);
+      r->skipped++;
+    } else {
+      fprintf(stderr, "policy-index: %s\n", err.msg);
+      r->failed++;
+    }
+  } else {
+    if (r->progress) fputs("\r\033[K", stderr);
+    fprintf(stderr, "policy-index: %s: %s\n", path, err.msg);
+    r->failed++;
+    r->fatal = 1; /* the uncommitted batch is lost: stop here */
+    return;
+  }
+  if (ps_index_pending(r->ix) >= r->batch) commit(r);
+  progress(r, path);
+}
+
+int main(int argc, char **argv) {
+  static const struct option longopts[] = {
+      {"db", required_argument, 0, 'd'},    {"remove", required_argument, 0, 'r'},
+      {"optimize", no_argument, 0, 'O'},    {"optimise", no_argument, 0, 'O'},
+      {"batch", required_argument, 0, 'b'}, {"quiet", no_argument, 0, 'q'},
+      {"help", no_argument, 0, 'h'},        {"version", no_argument, 0, 'V'},
+      {0, 0, 0, 0}};
+  char dbbuf[4096];
+  const char *db = NULL;
+  char **removes = NULL;
+  size_t n_removes = 0;
+  int optimize = 0, c, status = 0;
+  run r;
+  memset(&r, 0, sizeof r);
+  r.batch = DEFAULT_BATCH;
+  removes = calloc((size_t)argc, sizeof *removes);
+  if (!removes) return 2;
+  while ((c = getopt_long(argc, argv, "d:r:Ob:qhV", longopts, NULL)) != -1) {
+    switch (c) {
+      case 'd': db = optarg; break;
+      case 'r': removes[n_removes++] = optarg; break;
+      case 'O': optimize = 1; break;
+      case 'b': {
+        char *end;
+        long v = strtol(optarg, &end, 10);
+        if (*end || v <= 0) {
+          fprintf(stderr, "policy-index: --batch needs a positive number, not '%s'\n", optarg);
+          free(removes);
+          return 2;
+        }
+        r.batch = (size_t)v;
+        break;
+      }
+      case 'q': r.quiet = 1; break;
+      case 'h': usage(stdout); free(removes); return 0;
+      case 'V': puts("policy-index 0.1.0"); free(removes); return 0;
+      default: usage(stderr); free(removes); return 2;
+    }
+  }
+  if (optind >= argc && !n_removes && !optimize) {
+    usage(stderr);
+    free(removes);
+    return 2;
+  }
+  if (!db) db = ps_index_default_path(dbbuf, sizeof dbbuf);
+
+  /* Collect the files first so that progress can show a total. */
+  g_walk = &r;
+  for (int i = optind; i < argc; i++) {
+    struct stat sb;
+    if (stat(argv[i], &sb) != 0) {
+      fprintf(stderr, "policy-index: %s: %s\n", argv[i], strerror(errno));
+      r.failed++;
+    } else if (S_ISDIR(sb.st_mode)) {
+      size_t before = r.n;
+      if (nftw(argv[i], walk_cb, 32, FTW_PHYS | FTW_ACTIONRETVAL) != 0) {
+        fprintf(stderr, "policy-index: %s: cannot walk directory\n", argv[i]);
+        r.failed++;
+      }
+      qsort(r.paths + before, r.n - before, sizeof *r.paths, cmp_str);
+    } else if (push_path(&r, argv[i], 1)) {
+      fprintf(stderr, "policy-index: out of memory\n");
+      return 2;
+    }
+  }
+  r.files_total = r.n;
+
+  ps_error err;
+  ps_error_clear(&err);
+  if (ps_index_open(db, PS_INDEX_WRITE, &r.ix, &err) != PS_OK) {
+    fprintf(stderr, "policy-index: %s\n", err.msg);
+    status = 2;
+    goto done;
+  }
+  signal(SIGINT, on_signal);
+  signal(SIGTERM, on_signal);
+  r.progress = !r.quiet && isatty(STDERR_FILENO);
+  r.t0 = now_s();
+  for (size_t i = 0; i < n_removes && !r.fatal; i++) {
+    size_t removed = 0;
+    if (ps_index_remove(r.ix, removes[i], &removed, &err) != PS_OK) {
+      fprintf(stderr, "policy-index: %s\n", err.msg);
+      r.fatal = 1;
+    } else if (removed == 0) {
+      fprintf(stderr, "policy-index: %s: not in the index\n", removes[i]);
+      r.failed++;
+    } else if (!r.quiet) {
+      fprintf(stderr, "policy-index: removed %zu file%s under %s\n", removed,
+              removed == 1 ? "" : "s", removes[i]);
+    }
+  }
+  for (size_t i = 0; i < r.n && !r.fatal && !g_stop; i++) index_one(&r, r.paths[i], r.named[i]);
+  if (r.progress) fputs("\r\033[K", stderr);
+  if (!r.fatal) commit(&r);
+  if (!r.fatal && optimize) {
+    if (!r.quiet) fprintf(stderr, "policy-index: optimising %s\n", db);
+    if (ps_index_optimize(r.ix, &err) != PS_OK) {
+      fprintf(stderr, "policy-index: optimise: %s\n", err.msg);
+      r.fatal = 1;
+    }
+  }
+  if (!r.quiet)
+    fprintf(stderr,
+            "policy-index: %zu files indexed, %zu unchanged, %zu skipped, %zu failed; "
+            "%zu paragraphs; %.2f s%s\n",
+            r.indexed, r.unchanged, r.skipped, r.failed, r.paragraphs, now_s() - r.t0,
+            g_stop ? " (interrupted)" : "");
+  status = r.fatal ? 2 : (r.failed || g_stop) ? 1 : 0;
+done:
+  ps_index_close(r.ix);
+  for (size_t i = 0; i < r.n; i++) free(r.paths[i]);
+  free(r.paths);
+  free(r.named);
+  free(removes);
+  return status;
+}

@@ -1,0 +1,799 @@
+/* index.c: a Policy Search database (see ps_index.h): opening and checking
+ * the scheme, the file registry, adding and superseding files, commits that
+ * keep the Xapian tables and the paragraph store in step, and optimise. */
+#include "ps_index.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ps_tok.h"
+
+typedef struct dead_range {
+  uint32_t first, count;
+} dead_range;
+
+struct ps_index {
+  int writable;
+  char dir[PATH_MAX];
+  ps_xdb *xdb;
+  ps_store *store;
+  ps_xdoc *doc;            /* writer: reused document builder */
+  size_t pending;          /* writer: paragraphs since last commit */
+  uint32_t next_file;      /* writer: next file number */
+  /* registry (readers; writers keep it for stats only) */
+  ps_file_info *files;     /* sorted by path */
+  size_t n_files;
+  uint32_t *by_no;         /* indices into files, sorted by file_no */
+  dead_range *dead;        /* sorted by first */
+  size_t n_dead;
+  size_t dead_total;
+};
+
+/* ---- small helpers ---- */
+
+char *ps_index_default_path(char *buf, size_t n) {
+  const char *e = getenv("POLICY_SEARCH_DB");
+  if (e && *e) {
+    snprintf(buf, n, "%s", e);
+    return buf;
+  }
+  e = getenv("XDG_DATA_HOME");
+  if (e && *e) {
+    snprintf(buf, n, "%s/policy-search/db", e);
+    return buf;
+  }
+  e = getenv("HOME");
+  snprintf(buf, n, "%s/.local/share/policy-search/db", (e && *e) ? e : ".");
+  return buf;
+}
+
+static int mkdir_p(const char *path, ps_error *err) {
+  char tmp[PATH_MAX];
+  snprintf(tmp, sizeof tmp, "%s", path);
+  for (char *p = tmp + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = '\0';
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+      return ps_error_set(err, PS_ERR_IO, "%s: cannot create directory: %s", tmp,
+                          strerror(errno));
+    *p = '/';
+  }
+  if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+    return ps_error_set(err, PS_ERR_IO, "%s: cannot create directory: %s", tmp,
+                        strerror(errno));
+  return PS_OK;
+}
+
+static int xerr(ps_index *ix, int rc, const char *what, ps_error *err) {
+  return ps_error_set(err, rc, "%s/xapian: %s: %s", ix->dir, what, ps_xdb_errmsg(ix->xdb));
+}
+
+static int meta_get(ps_index *ix, const char *key, char **val, ps_error *err) {
+  size_t len;
+  int rc = ps_xdb_get_metadata(ix->xdb, key, val, &len);
+  if (rc) return xerr(ix, rc, "reading metadata", err);
+  return PS_OK;
+}
+
+static int meta_set(ps_index *ix, const char *key, const char *val, ps_error *err) {
+  int rc = ps_xdb_set_metadata(ix->xdb, key, val, strlen(val));
+  if (rc) return xerr(ix, rc, "writing metadata", err);
+  return PS_OK;
+}
+
+static int meta_get_u64(ps_index *ix, const char *key, uint64_t *out, ps_error *err) {
+  char *v = NULL;
+  int rc = meta_get(ix, key, &v, err);
+  if (rc == PS_OK) *out = strtoull(v, NULL, 10);
+  free(v);
+  return rc;
+}
+
+static int meta_set_u64(ps_index *ix, const char *key, uint64_t v, ps_error *err) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%" PRIu64, v);
+  return meta_set(ix, key, buf, err);
+}
+
+static uint64_t fnv1a(const char *p, size_t n) {
+  uint64_t h = 1469598103934665603ULL;
+  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+  return h;
+}
+
+static char *xstrdup(const char *s) { return strdup(s ? s : ""); }
+
+/* ---- the registry ---- */
+
+static void file_info_clear(ps_file_info *f) {
+  free(f->path);
+  free(f->title);
+  free(f->date);
+  free(f->format);
+  memset(f, 0, sizeof *f);
+}
+
+static char *file_info_json(const ps_file_info *f) {
+  cJSON *o = cJSON_CreateObject();
+  char hash[17];
+  snprintf(hash, sizeof hash, "%016" PRIx64, f->hash);
+  if (!o) return NULL;
+  cJSON_AddNumberToObject(o, "no", f->file_no);
+  cJSON_AddStringToObject(o, "path", f->path);
+  cJSON_AddStringToObject(o, "title", f->title);
+  cJSON_AddStringToObject(o, "date", f->date);
+  cJSON_AddStringToObject(o, "format", f->format);
+  cJSON_AddNumberToObject(o, "size", (double)f->size);
+  cJSON_AddNumberToObject(o, "mtime_ns", (double)f->mtime_ns);
+  cJSON_AddStringToObject(o, "hash", hash);
+  cJSON_AddNumberToObject(o, "first", f->first);
+  cJSON_AddNumberToObject(o, "count", f->count);
+  char *s = cJSON_PrintUnformatted(o);
+  cJSON_Delete(o);
+  return s;
+}
+
+static const char *jstr(const cJSON *o, const char *k) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+  return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static double jnum(const cJSON *o, const char *k) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+  return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+/* Parses a registry record; PS_ERR_CORRUPT if it is not one. */
+static int file_info_parse(const char *json, size_t len, ps_file_info *f) {
+  memset(f, 0, sizeof *f);
+  cJSON *o = cJSON_ParseWithLength(json, len);
+  if (!o) return PS_ERR_CORRUPT;
+  f->file_no = (uint32_t)jnum(o, "no");
+  f->path = xstrdup(jstr(o, "path"));
+  f->title = xstrdup(jstr(o, "title"));
+  f->date = xstrdup(jstr(o, "date"));
+  f->format = xstrdup(jstr(o, "format"));
+  f->size = (uint64_t)jnum(o, "size");
+  f->mtime_ns = (int64_t)jnum(o, "mtime_ns");
+  f->hash = strtoull(jstr(o, "hash"), NULL, 16);
+  f->first = (uint32_t)jnum(o, "first");
+  f->count = (uint32_t)jnum(o, "count");
+  cJSON_Delete(o);
+  if (!f->path || !f->title || !f->date || !f->format) {
+    file_info_clear(f);
+    return PS_ERR_NOMEM;
+  }
+  return PS_OK;
+}
+
+/* Reads the registry record of path; *found = 0 when there is none. */
+static int registry_get(ps_index *ix, const char *path, ps_file_info *f, int *found,
+                        ps_error *err) {
+  char key[PATH_MAX + 8];
+  char *v = NULL;
+  snprintf(key, sizeof key, "file:%s", path);
+  *found = 0;
+  int rc = meta_get(ix, key, &v, err);
+  if (rc == PS_OK && *v) {
+    rc = file_info_parse(v, strlen(v), f);
+    if (rc) ps_error_set(err, rc, "%s: damaged registry record for %s", ix->dir, path);
+    else *found = 1;
+  }
+  free(v);
+  return rc;
+}
+
+static int registry_put(ps_index *ix, const ps_file_info *f, ps_error *err) {
+  char key[PATH_MAX + 8];
+  snprintf(key, sizeof key, "file:%s", f->path);
+  char *v = file_info_json(f);
+  if (!v) return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+  int rc = meta_set(ix, key, v, err);
+  free(v);
+  return rc;
+}
+
+static int registry_delete(ps_index *ix, const char *path, ps_error *err) {
+  char key[PATH_MAX + 8];
+  snprintf(key, sizeof key, "file:%s", path);
+  return meta_set(ix, key, "", err);
+}
+
+static int mark_dead(ps_index *ix, uint32_t first, uint32_t count, ps_error *err) {
+  if (count == 0) return PS_OK;
+  char key[32];
+  snprintf(key, sizeof key, "dead:%010" PRIu32, first);
+  return meta_set_u64(ix, key, count, err);
+}
+
+/* Loading everything a reader needs: files and dead ranges. */
+typedef struct load_ctx {
+  ps_index *ix;
+  size_t cap;
+  int rc;
+  ps_error *err;
+} load_ctx;
+
+static int load_file_cb(void *vctx, const char *key, size_t len) {
+  load_ctx *c = vctx;
+  ps_index *ix = c->ix;
+  char *v = NULL, k[PATH_MAX + 8];
+  if (len >= sizeof k) return 0;
+  memcpy(k, key, len);
+  k[len] = '\0';
+  if ((c->rc = meta_get(ix, k, &v, c->err))) return 1;
+  if (ix->n_files == c->cap) {
+    size_t cap = c->cap ? c->cap * 2 : 64;
+    ps_file_info *f = realloc(ix->files, cap * sizeof *f);
+    if (!f) {
+      free(v);
+      c->rc = ps_error_set(c->err, PS_ERR_NOMEM, "out of memory");
+      return 1;
+    }
+    ix->files = f;
+    c->cap = cap;
+  }
+  int rc = file_info_parse(v, strlen(v), &ix->files[ix->n_files]);
+  free(v);
+  if (rc == PS_OK) ix->n_files++;
+  return 0;
+}
+
+static int load_dead_cb(void *vctx, const char *key, size_t len) {
+  load_ctx *c = vctx;
+  ps_index *ix = c->ix;
+  char k[64];
+  if (len >= sizeof k) return 0;
+  memcpy(k, key, len);
+  k[len] = '\0';
+  uint64_t count = 0;
+  if ((c->rc = meta_get_u64(ix, k, &count, c->err))) return 1;
+  if (ix->n_dead == c->cap) {
+    size_t cap = c->cap ? c->cap * 2 : 64;
+    dead_range *d = realloc(ix->dead, cap * sizeof *d);
+    if (!d) {
+      c->rc = ps_error_set(c->err, PS_ERR_NOMEM, "out of memory");
+      return 1;
+    }
+    ix->dead = d;
+    c->cap = cap;
+  }
+  ix->dead[ix->n_dead].first = (uint32_t)strtoul(k + 5, NULL, 10);
+  ix->dead[ix->n_dead].count = (uint32_t)count;
+  ix->dead_total += count;
+  ix->n_dead++;
+  return 0;
+}
+
+static int cmp_path(const void *a, const void *b) {
+  return strcmp(((const ps_file_info *)a)->path, ((const ps_file_info *)b)->path);
+}
+
+static int cmp_no(const void *a, const void *b, void *files) {
+  const ps_file_info *f = files;
+  uint32_t x = f[*(const uint32_t *)a].file_no, y = f[*(const uint32_t *)b].file_no;
+  return x < y ? -1 : x > y;
+}
+
+static void registry_free(ps_index *ix) {
+  for (size_t i = 0; i < ix->n_files; i++) file_info_clear(&ix->files[i]);
+  free(ix->files);
+  free(ix->by_no);
+  free(ix->dead);
+  ix->files = NULL;
+  ix->by_no = NULL;
+  ix->dead = NULL;
+  ix->n_files = ix->n_dead = ix->dead_total = 0;
+}
+
+static int registry_load(ps_index *ix, ps_error *err) {
+  registry_free(ix);
+  load_ctx c = {ix, 0, PS_OK, err};
+  int rc = ps_xdb_metadata_keys(ix->xdb, "file:", load_file_cb, &c);
+  if (rc == 1) rc = c.rc;
+  else if (rc) return xerr(ix, rc, "reading the file registry", err);
+  if (rc) return rc;
+  c.cap = 0;
+  rc = ps_xdb_metadata_keys(ix->xdb, "dead:", load_dead_cb, &c);
+  if (rc == 1) rc = c.rc;
+  else if (rc) return xerr(ix, rc, "reading superseded ranges", err);
+  if (rc) return rc;
+  qsort(ix->files, ix->n_files, sizeof *ix->files, cmp_path);
+  ix->by_no = malloc((ix->n_files + 1) * sizeof *ix->by_no);
+  if (!ix->by_no) return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+  for (size_t i = 0; i < ix->n_files; i++) ix->by_no[i] = (uint32_t)i;
+  qsort_r(ix->by_no, ix->n_files, sizeof *ix->by_no, cmp_no, ix->files);
+  return PS_OK;
+}
+
+/* ---- open / close ---- */
+
+static int check_scheme(ps_index *ix, ps_error *err) {
+  char *scheme = NULL, *layout = NULL;
+  int rc = meta_get(ix, "ps:scheme", &scheme, err);
+  if (rc == PS_OK) rc = meta_get(ix, "ps:layout", &layout, err);
+  if (rc == PS_OK) {
+    ps_xdb_stats st;
+    int fresh = !*scheme && ps_xdb_stats_get(ix->xdb, &st) == PS_OK && st.lastdocid == 0;
+    if (fresh && ix->writable) {
+      rc = meta_set(ix, "ps:scheme", PS_TOK_SCHEME, err);
+      if (rc == PS_OK) rc = meta_set(ix, "ps:layout", PS_INDEX_LAYOUT, err);
+    } else if (fresh) {
+      rc = ps_error_set(err, PS_ERR_NOTFOUND,
+                        "%s: the database is empty; index documents with policy-index first",
+                        ix->dir);
+    } else if (strcmp(scheme, PS_TOK_SCHEME) != 0 || strcmp(layout, PS_INDEX_LAYOUT) != 0) {
+      rc = ps_error_set(err, PS_ERR_SCHEME,
+                        "%s: database written with tokenisation scheme '%s' layout '%s', "
+                        "this program uses '%s' layout '%s'; rebuild it: remove the "
+                        "directory and run policy-index again",
+                        ix->dir, scheme, layout, PS_TOK_SCHEME, PS_INDEX_LAYOUT);
+    }
+  }
+  free(scheme);
+  free(layout);
+  return rc;
+}
+
+/* Finishes an optimise that was interrupted between its two renames. */
+static void recover_swap(const char *dir) {
+  char nw[PATH_MAX + 8];
+  struct stat sb;
+  snprintf(nw, sizeof nw, "%s.new", dir);
+  if (stat(dir, &sb) != 0 && errno == ENOENT && stat(nw, &sb) == 0) rename(nw, dir);
+}
+
+static int index_open_at(const char *dir, int mode, int xflags, ps_index **out,
+                         ps_error *err) {
+  int rc = PS_OK;
+  char xpath[PATH_MAX + 16];
+  uint64_t dat_len = 0, idx_len = 0, next_file = 0;
+  ps_index *ix = calloc(1, sizeof *ix);
+  *out = NULL;
+  if (!ix) return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+  ix->writable = mode == PS_INDEX_WRITE;
+  snprintf(ix->dir, sizeof ix->dir, "%s", dir);
+  recover_swap(dir);
+  if (ix->writable && (rc = mkdir_p(dir, err))) goto done;
+  snprintf(xpath, sizeof xpath, "%s/xapian", dir);
+  if (!ix->writable) {
+    struct stat sb;
+    if (stat(xpath, &sb) != 0) {
+      rc = ps_error_set(err, PS_ERR_NOTFOUND,
+                        "%s: no Policy Search database here; create one with "
+                        "policy-index --db %s PATH...", dir, dir);
+      goto done;
+    }
+  }
+  rc = ps_xdb_open(xpath, ix->writable ? PS_XDB_WRITE_CREATE : PS_XDB_READ,
+                   ix->writable ? (PS_XDB_NO_TERMLIST | xflags) : 0, &ix->xdb);
+  if (rc) {
+    if (rc == PS_ERR_LOCKED)
+      ps_error_set(err, rc, "%s: another policy-index is writing to this database",
+                   dir);
+    else if (!ix->xdb)
+      ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+    else
+      xerr(ix, rc, "cannot open", err);
+    goto done;
+  }
+  if ((rc = check_scheme(ix, err))) goto done;
+  if ((rc = meta_get_u64(ix, "ps:dat_len", &dat_len, err))) goto done;
+  if ((rc = meta_get_u64(ix, "ps:idx_len", &idx_len, err))) goto done;
+  if ((rc = meta_get_u64(ix, "ps:next_file", &next_file, err))) goto done;
+  ix->next_file = (uint32_t)(next_file ? next_file : 1);
+  if ((rc = ps_store_open(dir, ix->writable, dat_len, idx_len, &ix->store, err))) goto done;
+  if (ix->writable) {
+    ix->doc = ps_xdoc_new();
+    if (!ix->doc) rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+  } else {
+    rc = registry_load(ix, err);
+  }
+done:
+  if (rc) {
+    ps_index_close(ix);
+    return rc;
+  }
+  *out = ix;
+  return PS_OK;
+}
+
+int ps_index_open(const char *dir, int mode, ps_index **out, ps_error *err) {
+  return index_open_at(dir, mode, 0, out, err);
+}
+
+void ps_index_close(ps_index *ix) {
+  if (!ix) return;
+  ps_xdb_close(ix->xdb);
+  ps_store_close(ix->store);
+  ps_xdoc_free(ix->doc);
+  registry_free(ix);
+  free(ix);
+}
+
+/* ---- writing ---- */
+
+typedef struct term_ctx {
+  ps_xdoc *doc;
+} term_ctx;
+
+static int add_term_cb(void *vctx, const char *t, size_t n) {
+  return ps_xdoc_add_term(((term_ctx *)vctx)->doc, t, n, 1);
+}
+
+/* Adds one paragraph whose normalised text is norm. */
+static int add_paragraph(ps_index *ix, const ps_store_rec *rec, uint32_t *docid,
+                         ps_error *err) {
+  term_ctx tc = {ix->doc};
+  ps_xdoc_clear(ix->doc);
+  int rc = ps_tok_index_terms(rec->norm, rec->norm_len, add_term_cb, &tc);
+  if (rc) return ps_error_set(err, rc, "out of memory while building terms");
+  unsigned id = 0;
+  rc = ps_xdb_add(ix->xdb, ix->doc, &id);
+  if (rc) return xerr(ix, rc, "adding a paragraph", err);
+  rc = ps_store_append(ix->store, id, rec, err);
+  if (rc == PS_OK) {
+    ix->pending++;
+    *docid = id;
+  }
+  return rc;
+}
+
+static int read_whole(const char *path, char **data, size_t *len, struct stat *sb,
+                      ps_error *err) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  *data = NULL;
+  if (fd < 0) return ps_error_set(err, PS_ERR_IO, "%s: %s", path, strerror(errno));
+  int rc = PS_OK;
+  if (fstat(fd, sb) != 0) {
+    rc = ps_error_set(err, PS_ERR_IO, "%s: %s", path, strerror(errno));
+  } else if (!S_ISREG(sb->st_mode)) {
+    rc = ps_error_set(err, PS_ERR_IO, "%s: not a regular file", path);
+  } else {
+    size_t n = (size_t)sb->st_size, got = 0;
+    char *buf = malloc(n + 1);
+    if (!buf) rc = ps_error_set(err, PS_ERR_NOMEM, "%s: out of memory", path);
+    while (rc == PS_OK && got < n) {
+      ssize_t r = read(fd, buf + got, n - got);
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) rc = ps_error_set(err, PS_ERR_IO, "%s: %s", path, strerror(errno));
+      if (r <= 0) break;
+      got += (size_t)r;
+    }
+    if (rc == PS_OK) {
+      buf[got] = '\0';
+      *data = buf;
+      *len = got;
+    } else {
+      free(buf);
+    }
+  }
+  close(fd);
+  return rc;
+}
+
+int ps_index_add_file(ps_index *ix, const char *path, const ps_ingest_opts *opts,
+                      ps_add_result *res, ps_error *err) {
+  int rc = PS_OK, found = 0;
+  char abs[PATH_MAX];
+  char *data = NULL;
+  size_t len = 0;
+  struct stat sb;
+  ps_doc *doc = NULL;
+  ps_file_info old, nf;
+  memset(&old, 0, sizeof old);
+  memset(&nf, 0, sizeof nf);
+  memset(res, 0, sizeof *res);
+  if (!ix->writable) return ps_error_set(err, PS_ERR_USAGE, "database opened read-only");
+  if (!realpath(path, abs)) return ps_error_set(err, PS_ERR_IO, "%s: %s", path, strerror(errno));
+  if ((rc = registry_get(ix, abs, &old, &found, err))) goto done;
+  if (stat(abs, &sb) != 0) {
+    rc = ps_error_set(err, PS_ERR_IO, "%s: %s", path, strerror(errno));
+    goto done;
+  }
+  int64_t mtime = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+  if (found && old.size == (uint64_t)sb.st_size && old.mtime_ns == mtime) {
+    res->status = PS_ADD_UNCHANGED;
+    res->paragraphs = old.count;
+    goto done;
+  }
+  if ((rc = read_whole(abs, &data, &len, &sb, err))) goto done;
+  uint64_t hash = fnv1a(data, len);
+  if (found && old.size == len && old.hash == hash) {
+    /* Touched but not changed: remember the new mtime only. */
+    old.mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+    rc = registry_put(ix, &old, err);
+    res->status = PS_ADD_UNCHANGED;
+    res->paragraphs = old.count;
+    goto done;
+  }
+  if ((rc = ps_ingest_buffer(path, data, len, opts, &doc, err))) goto done;
+
+  nf.file_no = ix->next_file++;
+  nf.path = abs;
+  nf.title = doc->title;
+  nf.date = doc->date;
+  nf.format = (char *)doc->format;
+  nf.size = len;
+  nf.mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+  nf.hash = hash;
+  for (size_t i = 0; i < doc->n_paras && rc == PS_OK; i++) {
+    const ps_para *p = &doc->paras[i];
+    ps_norm norm = {0};
+    if (ps_tok_normalize(p->text, p->len, 0, &norm) != PS_OK) {
+      rc = ps_error_set(err, PS_ERR_NOMEM, "%s: out of memory", path);
+      break;
+    }
+    ps_store_rec rec = {nf.file_no, (uint32_t)i, (uint32_t)p->heading_level,
+                        norm.text, norm.len, p->text, p->len,
+                        p->section ? p->section : "", p->section ? strlen(p->section) : 0};
+    uint32_t id = 0;
+    rc = add_paragraph(ix, &rec, &id, err);
+    if (rc == PS_OK && i == 0) nf.first = id;
+    ps_norm_free(&norm);
+  }
+  nf.count = (uint32_t)doc->n_paras;
+  if (rc == PS_OK && found) rc = mark_dead(ix, old.first, old.count, err);
+  if (rc == PS_OK) rc = registry_put(ix, &nf, err);
+  if (rc == PS_OK) rc = meta_set_u64(ix, "ps:next_file", ix->next_file, err);
+  if (rc == PS_OK) {
+    res->status = PS_ADD_INDEXED;
+    res->paragraphs = doc->n_paras;
+    res->replaced = found;
+  }
+done:
+  if (found) file_info_clear(&old);
+  ps_doc_free(doc);
+  free(data);
+  return rc;
+}
+
+typedef struct remove_ctx {
+  ps_index *ix;
+  const char *prefix;
+  size_t plen;
+  char **paths;
+  size_t n, cap;
+} remove_ctx;
+
+static int remove_collect_cb(void *vctx, const char *key, size_t len) {
+  remove_ctx *c = vctx;
+  const char *p = key + 5;
+  size_t n = len - 5;
+  /* The path itself, or a file below it as a directory. */
+  if (n < c->plen || memcmp(p, c->prefix, c->plen) != 0) return 0;
+  if (n != c->plen && p[c->plen] != '/' && !(c->plen && c->prefix[c->plen - 1] == '/'))
+    return 0;
+  if (c->n == c->cap) {
+    size_t cap = c->cap ? c->cap * 2 : 16;
+    char **np = realloc(c->paths, cap * sizeof *np);
+    if (!np) return PS_ERR_NOMEM;
+    c->paths = np;
+    c->cap = cap;
+  }
+  c->paths[c->n] = strndup(p, n);
+  if (!c->paths[c->n]) return PS_ERR_NOMEM;
+  c->n++;
+  return 0;
+}
+
+int ps_index_remove(ps_index *ix, const char *path, size_t *removed, ps_error *err) {
+  char abs[PATH_MAX];
+  int rc = PS_OK;
+  *removed = 0;
+  if (!ix->writable) return ps_error_set(err, PS_ERR_USAGE, "database opened read-only");
+  if (!realpath(path, abs)) {
+    /* Gone from disk: match what was registered under the absolute form. */
+    if (path[0] == '/') {
+      snprintf(abs, sizeof abs, "%s", path);
+    } else {
+      char cwd[PATH_MAX / 2];
+      if (!getcwd(cwd, sizeof cwd)) return ps_error_set(err, PS_ERR_IO, "getcwd: %s", strerror(errno));
+      snprintf(abs, sizeof abs, "%s/%s", cwd, path);
+    }
+  }
+  remove_ctx c = {ix, abs, strlen(abs), NULL, 0, 0};
+  rc = ps_xdb_metadata_keys(ix->xdb, "file:", remove_collect_cb, &c);
+  if (rc == PS_ERR_NOMEM) rc = ps_error_set(err, rc, "out of memory");
+  else if (rc) rc = xerr(ix, rc, "reading the file registry", err);
+  for (size_t i = 0; i < c.n && rc == PS_OK; i++) {
+    ps_file_info f;
+    int found = 0;
+    rc = registry_get(ix, c.paths[i], &f, &found, err);
+    if (rc || !found) continue;
+    rc = mark_dead(ix, f.first, f.count, err);
+    if (rc == PS_OK) rc = registry_delete(ix, c.paths[i], err);
+    if (rc == PS_OK) (*removed)++;
+    file_info_clear(&f);
+  }
+  for (size_t i = 0; i < c.n; i++) free(c.paths[i]);
+  free(c.paths);
+  if (rc == PS_OK && *removed) ix->pending++;
+  return rc;
+}
+
+size_t ps_index_pending(const ps_index *ix) { return ix->pending; }
+
+int ps_index_commit(ps_index *ix, ps_error *err) {
+  uint64_t dat_len, idx_len;
+  if (!ix->writable) return ps_error_set(err, PS_ERR_USAGE, "database opened read-only");
+  int rc = ps_store_sync(ix->store, &dat_len, &idx_len, err);
+  if (rc == PS_OK) rc = meta_set_u64(ix, "ps:dat_len", dat_len, err);
+  if (rc == PS_OK) rc = meta_set_u64(ix, "ps:idx_len", idx_len, err);
+  if (rc == PS_OK && (rc = ps_xdb_commit(ix->xdb))) rc = xerr(ix, rc, "commit", err);
+  if (rc == PS_OK) ix->pending = 0;
+  return rc;
+}
+
+/* ---- reading ---- */
+
+ps_xdb *ps_index_xdb(ps_index *ix) { return ix->xdb; }
+
+int ps_index_live(const ps_index *ix, uint32_t docid) {
+  size_t lo = 0, hi = ix->n_dead;
+  while (lo < hi) { /* last range with first <= docid */
+    size_t mid = (lo + hi) / 2;
+    if (ix->dead[mid].first <= docid) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo == 0) return 1;
+  const dead_range *d = &ix->dead[lo - 1];
+  return docid >= d->first + d->count;
+}
+
+int ps_index_para(const ps_index *ix, uint32_t docid, ps_store_rec *out) {
+  return ps_store_get(ix->store, docid, out);
+}
+
+const ps_file_info *ps_index_file_by_no(const ps_index *ix, uint32_t file_no) {
+  size_t lo = 0, hi = ix->n_files;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    const ps_file_info *f = &ix->files[ix->by_no[mid]];
+    if (f->file_no == file_no) return f;
+    if (f->file_no < file_no) lo = mid + 1;
+    else hi = mid;
+  }
+  return NULL;
+}
+
+const ps_file_info *ps_index_files(const ps_index *ix, size_t *n) {
+  *n = ix->n_files;
+  return ix->files;
+}
+
+void ps_index_stats_get(const ps_index *ix, ps_index_stats *out) {
+  memset(out, 0, sizeof *out);
+  out->files = ix->n_files;
+  for (size_t i = 0; i < ix->n_files; i++) out->paragraphs += ix->files[i].count;
+  out->superseded = ix->dead_total;
+  ps_xdb_stats st;
+  if (ps_xdb_stats_get(ix->xdb, &st) == PS_OK) out->lastdocid = st.lastdocid;
+  out->text_bytes = ps_store_bytes(ix->store);
+}
+
+int ps_index_reopen(ps_index *ix, int *changed, ps_error *err) {
+  int ch = 0;
+  uint64_t dat_len = 0, idx_len = 0;
+  int rc = ps_xdb_reopen(ix->xdb, &ch);
+  if (rc) return xerr(ix, rc, "reopen", err);
+  if (changed) *changed = ch;
+  if (!ch) return PS_OK;
+  if ((rc = meta_get_u64(ix, "ps:dat_len", &dat_len, err))) return rc;
+  if ((rc = meta_get_u64(ix, "ps:idx_len", &idx_len, err))) return rc;
+  if ((rc = ps_store_remap(ix->store, dat_len, idx_len, err))) return rc;
+  return registry_load(ix, err);
+}
+
+/* ---- optimise ---- */
+
+static int unlink_cb(const char *path, const struct stat *sb, int type, struct FTW *ftw) {
+  (void)sb, (void)type, (void)ftw;
+  return remove(path);
+}
+
+/* Only ever called on directories this module created (DIR.new / DIR.old). */
+static void remove_tree(const char *path) {
+  nftw(path, unlink_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int ps_index_optimize(ps_index *ix, ps_error *err) {
+  int rc = PS_OK;
+  char nw[PATH_MAX + 8], old[PATH_MAX + 8], build[PATH_MAX + 24], xnew[PATH_MAX + 24];
+  ps_index *rd = NULL, *out = NULL;
+  ps_xdb *built = NULL;
+  if (!ix->writable) return ps_error_set(err, PS_ERR_USAGE, "optimise needs a writer");
+  if (ix->pending) return ps_error_set(err, PS_ERR_USAGE, "optimise with uncommitted changes");
+  snprintf(nw, sizeof nw, "%s.new", ix->dir);
+  snprintf(old, sizeof old, "%s.old", ix->dir);
+  remove_tree(nw);
+  remove_tree(old);
+  /* Read the current state through a reader (the writer's lock is held, so
+   * nothing changes under it), write a fresh database beside it. */
+  if ((rc = ps_index_open(ix->dir, PS_INDEX_READ, &rd, err))) goto done;
+  if ((rc = mkdir_p(nw, err))) goto done;
+  snprintf(build, sizeof build, "%s/xapian-build", nw);
+  snprintf(xnew, sizeof xnew, "%s/xapian", nw);
+  /* The fresh database is built in xapian-build and compacted into xapian. */
+  if ((rc = index_open_at(nw, PS_INDEX_WRITE, PS_XDB_NO_SYNC, &out, err))) goto done;
+  for (size_t i = 0; i < rd->n_files && rc == PS_OK; i++) {
+    ps_file_info f = rd->files[i];
+    uint32_t first = 0;
+    for (uint32_t k = 0; k < f.count && rc == PS_OK; k++) {
+      ps_store_rec rec;
+      if (ps_store_get(rd->store, f.first + k, &rec) != PS_OK) {
+        rc = ps_error_set(err, PS_ERR_CORRUPT, "%s: paragraph %u of %s missing from the store",
+                          ix->dir, k, f.path);
+        break;
+      }
+      uint32_t id;
+      rc = add_paragraph(out, &rec, &id, err);
+      if (k == 0) first = id;
+    }
+    f.first = first;
+    if (rc == PS_OK) rc = registry_put(out, &f, err);
+  }
+  if (rc == PS_OK) rc = meta_set_u64(out, "ps:next_file", ix->next_file, err);
+  if (rc == PS_OK) rc = ps_index_commit(out, err);
+  ps_index_close(out);
+  out = NULL;
+  if (rc) goto done;
+  /* Compact: move the built tables aside and compact them into place. */
+  if (rename(xnew, build) != 0) {
+    rc = ps_error_set(err, PS_ERR_IO, "%s: rename: %s", xnew, strerror(errno));
+    goto done;
+  }
+  if ((rc = ps_xdb_open(build, PS_XDB_READ, 0, &built))) {
+    rc = ps_error_set(err, rc, "%s: %s", build, ps_xdb_errmsg(built));
+    goto done;
+  }
+  if ((rc = ps_xdb_compact(built, xnew))) {
+    rc = ps_error_set(err, rc, "%s: compact: %s", xnew, ps_xdb_errmsg(built));
+    goto done;
+  }
+  ps_xdb_close(built);
+  built = NULL;
+  remove_tree(build);
+  ps_index_close(rd);
+  rd = NULL;
+  /* Swap: DIR -> DIR.old, DIR.new -> DIR (recover_swap finishes a crash
+   * between the two), then reopen the writer on the new database. */
+  ps_xdb_close(ix->xdb);
+  ix->xdb = NULL;
+  ps_store_close(ix->store);
+  ix->store = NULL;
+  if (rename(ix->dir, old) != 0 || rename(nw, ix->dir) != 0) {
+    rc = ps_error_set(err, PS_ERR_IO, "%s: swapping in the optimised database: %s",
+                      ix->dir, strerror(errno));
+    goto done;
+  }
+  remove_tree(old);
+  {
+    ps_index *fresh = NULL;
+    if ((rc = ps_index_open(ix->dir, PS_INDEX_WRITE, &fresh, err))) goto done;
+    ps_xdb *tx = ix->xdb;
+    ps_store *ts = ix->store;
+    ix->xdb = fresh->xdb;
+    ix->store = fresh->store;
+    fresh->xdb = tx;
+    fresh->store = ts;
+    ps_index_close(fresh);
+  }
+done:
+  ps_xdb_close(built);
+  ps_index_close(out);
+  ps_index_close(rd);
+  if (rc) remove_tree(nw);
+  return rc;
+}

@@ -1,0 +1,108 @@
+/* query.c: the query parser (see ps_query.h). */
+#include "ps_query.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ps_tok.h"
+
+static int is_space_at(const char *s, size_t *n) {
+  unsigned char c = (unsigned char)s[0];
+  if (c == ' ' || (c >= '\t' && c <= '\r')) { *n = 1; return 1; }
+  if (memcmp(s, "\xe3\x80\x80", 3) == 0) { *n = 3; return 1; } /* U+3000 */
+  return 0;
+}
+
+/* Opening quote at s: returns its byte length, 0 if none; sets the closer.
+ * Only ASCII quotes: Chinese “” are text that users paste (“通武廊”) and are
+ * matched literally. */
+static size_t open_quote(const char *s, const char **closer) {
+  if (s[0] == '"') { *closer = "\""; return 1; }
+  return 0;
+}
+
+static size_t char_pos(const char *q, size_t byte) {
+  size_t n = 0;
+  for (size_t i = 0; i < byte; i++) n += ((unsigned char)q[i] & 0xC0) != 0x80;
+  return n;
+}
+
+static int add_word(ps_query *pq, size_t *cap, const char *w, size_t len, int quoted,
+                    size_t pos, ps_error *err) {
+  ps_norm n;
+  if (ps_tok_normalize(w, len, 0, &n) != PS_OK)
+    return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+  if (n.len == 0) {
+    ps_norm_free(&n);
+    return PS_OK;
+  }
+  if (pq->n_words == *cap) {
+    size_t c = *cap ? *cap * 2 : 8;
+    ps_qword *nw = realloc(pq->words, c * sizeof *nw);
+    if (!nw) {
+      ps_norm_free(&n);
+      return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+    }
+    pq->words = nw;
+    *cap = c;
+  }
+  ps_qword *qw = &pq->words[pq->n_words];
+  qw->raw = strndup(w, len);
+  qw->norm = n.text;
+  qw->norm_len = n.len;
+  qw->quoted = quoted;
+  qw->pos = pos;
+  if (!qw->raw) {
+    ps_norm_free(&n);
+    return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+  }
+  pq->n_words++;
+  return PS_OK;
+}
+
+int ps_query_parse(const char *q, ps_query **out, ps_error *err) {
+  int rc = PS_OK;
+  size_t cap = 0, i = 0, len = strlen(q);
+  ps_query *pq = calloc(1, sizeof *pq);
+  *out = NULL;
+  if (!pq) return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+  while (i < len && rc == PS_OK) {
+    size_t n;
+    const char *closer;
+    if (is_space_at(q + i, &n)) {
+      i += n;
+    } else if ((n = open_quote(q + i, &closer))) {
+      const char *end = strstr(q + i + n, closer);
+      if (!end) {
+        rc = ps_error_set(err, PS_ERR_QUERY,
+                          "unbalanced quote: the quote at character %zu is never closed",
+                          char_pos(q, i) + 1);
+        break;
+      }
+      rc = add_word(pq, &cap, q + i + n, (size_t)(end - (q + i + n)), 1, char_pos(q, i), err);
+      i = (size_t)(end - q) + strlen(closer);
+    } else {
+      size_t st = i;
+      while (i < len && !is_space_at(q + i, &n) && !open_quote(q + i, &closer)) i++;
+      rc = add_word(pq, &cap, q + st, i - st, 0, char_pos(q, st), err);
+    }
+  }
+  if (rc == PS_OK && pq->n_words == 0)
+    rc = ps_error_set(err, PS_ERR_QUERY, "empty query: nothing to search for");
+  if (rc) {
+    ps_query_free(pq);
+    return rc;
+  }
+  *out = pq;
+  return PS_OK;
+}
+
+void ps_query_free(ps_query *q) {
+  if (!q) return;
+  for (size_t i = 0; i < q->n_words; i++) {
+    free(q->words[i].raw);
+    free(q->words[i].norm);
+  }
+  free(q->words);
+  free(q);
+}

@@ -1,0 +1,293 @@
+/* tokenize.c: normaliser, index/query term generation and the match verifier
+ * (the contract is described in ps_tok.h).  Everything here works on one
+ * character at a time so that normalised offsets map back to the original. */
+#include "ps_tok.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+size_t ps_tok_decode(const char *s, size_t len, int32_t *cp) {
+  const unsigned char *u = (const unsigned char *)s;
+  if (u[0] < 0x80) {
+    *cp = u[0];
+    return 1;
+  }
+  utf8proc_int32_t c;
+  utf8proc_ssize_t n = utf8proc_iterate(u, (utf8proc_ssize_t)(len > 4 ? 4 : len), &c);
+  if (n <= 0) {
+    *cp = 0xFFFD;
+    return 1;
+  }
+  *cp = c;
+  return (size_t)n;
+}
+
+static int is_cjk(int32_t c) {
+  return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) ||
+         (c >= 0x20000 && c <= 0x3FFFF) || (c >= 0xF900 && c <= 0xFAFF) ||
+         (c >= 0x2E80 && c <= 0x2FDF) || (c >= 0x3005 && c <= 0x3007) ||
+         (c >= 0x3021 && c <= 0x3029) || (c >= 0x3038 && c <= 0x303B) ||
+         (c >= 0x3040 && c <= 0x30FF && c != 0x30FB) || (c >= 0x3100 && c <= 0x312F) ||
+         (c >= 0x31A0 && c <= 0x31BF) || (c >= 0x31F0 && c <= 0x31FF) ||
+         (c >= 0xAC00 && c <= 0xD7AF) || (c >= 0x1100 && c <= 0x11FF);
+}
+
+int ps_tok_class(int32_t c) {
+  if (c < 0x80) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+      return PS_TOK_ALNUM;
+    if (c == ' ' || (c >= '\t' && c <= '\r')) return PS_TOK_SPACE;
+    return PS_TOK_OTHER;
+  }
+  if (is_cjk(c)) return PS_TOK_CJK;
+  switch (utf8proc_category(c)) {
+    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
+    case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_MC:
+      return PS_TOK_ALNUM;
+    case UTF8PROC_CATEGORY_ZS: case UTF8PROC_CATEGORY_ZL: case UTF8PROC_CATEGORY_ZP:
+      return PS_TOK_SPACE;
+    default:
+      return PS_TOK_OTHER;
+  }
+}
+
+/* ---- normalisation ---------------------------------------------------- */
+
+typedef struct nbuf {
+  char *text;
+  uint32_t *map;
+  size_t len, cap;
+  int ok;
+} nbuf;
+
+static void nb_put(nbuf *b, int32_t cp, uint32_t src) {
+  if (!b->ok) return;
+  if (b->len + 5 > b->cap) {
+    size_t cap = b->cap ? b->cap * 2 : 256;
+    char *t = realloc(b->text, cap);
+    if (!t) { b->ok = 0; return; }
+    b->text = t;
+    if (b->map) {
+      uint32_t *m = realloc(b->map, (cap + 1) * sizeof *m);
+      if (!m) { b->ok = 0; return; }
+      b->map = m;
+    }
+    b->cap = cap;
+  }
+  utf8proc_ssize_t n = utf8proc_encode_char(cp, (utf8proc_uint8_t *)b->text + b->len);
+  if (b->map)
+    for (utf8proc_ssize_t i = 0; i < n; i++) b->map[b->len + i] = src;
+  b->len += (size_t)n;
+}
+
+/* Folds one code point into out[] (up to 18 code points); returns the count,
+ * 0 when the character disappears (format characters, controls). */
+static int fold_char(int32_t c, int32_t out[18]) {
+  if (c < 0x80) {
+    if (c >= 'A' && c <= 'Z') c += 'a' - 'A';
+    if (c < 0x20 || c == 0x7F) {
+      if (c >= '\t' && c <= '\r') { out[0] = ' '; return 1; }
+      return 0;
+    }
+    out[0] = c;
+    return 1;
+  }
+  if (c >= 0x4E00 && c <= 0x9FFF) { out[0] = c; return 1; }
+  utf8proc_int32_t buf[18];
+  int last = 0;
+  utf8proc_ssize_t n = utf8proc_decompose_char(
+      c, buf, 18,
+      UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_IGNORE |
+          UTF8PROC_STRIPCC,
+      &last);
+  if (n < 0 || n > 18) { out[0] = c; return 1; }
+  if (n > 1) {
+    n = utf8proc_normalize_utf32(buf, n, UTF8PROC_COMPOSE | UTF8PROC_STABLE);
+    if (n < 0) { out[0] = c; return 1; }
+  }
+  int k = 0;
+  for (utf8proc_ssize_t i = 0; i < n; i++) {
+    if (utf8proc_category(buf[i]) == UTF8PROC_CATEGORY_CF) continue;
+    out[k++] = buf[i];
+  }
+  return k;
+}
+
+int ps_tok_normalize(const char *in, size_t len, int want_map, ps_norm *out) {
+  nbuf b = {0};
+  b.ok = 1;
+  if (want_map) {
+    b.map = malloc(sizeof *b.map);
+    if (!b.map) return PS_ERR_NOMEM;
+  }
+  int prev_class = PS_TOK_OTHER; /* class of the last emitted character */
+  int pending_space = 0;
+  uint32_t space_src = 0;
+  size_t i = 0;
+  while (i < len && b.ok) {
+    int32_t cp, f[18];
+    size_t n = ps_tok_decode(in + i, len - i, &cp);
+    int k = fold_char(cp, f);
+    for (int j = 0; j < k; j++) {
+      int cls = ps_tok_class(f[j]);
+      if (cls == PS_TOK_SPACE) {
+        if (!pending_space) space_src = (uint32_t)i;
+        pending_space = 1;
+        continue;
+      }
+      if (pending_space && prev_class == PS_TOK_ALNUM && cls == PS_TOK_ALNUM)
+        nb_put(&b, ' ', space_src);
+      pending_space = 0;
+      nb_put(&b, f[j], (uint32_t)i);
+      prev_class = cls;
+    }
+    i += n;
+  }
+  if (b.ok && !b.text) nb_put(&b, 'x', 0), b.len = 0; /* allocate for "" */
+  if (!b.ok) {
+    free(b.text);
+    free(b.map);
+    return PS_ERR_NOMEM;
+  }
+  b.text[b.len] = '\0';
+  if (b.map) b.map[b.len] = (uint32_t)len;
+  out->text = b.text;
+  out->len = b.len;
+  out->map = b.map;
+  return PS_OK;
+}
+
+void ps_norm_free(ps_norm *n) {
+  if (!n) return;
+  free(n->text);
+  free(n->map);
+  n->text = NULL;
+  n->map = NULL;
+  n->len = 0;
+}
+
+/* ---- character classes in context --------------------------------------- */
+
+static int is_digit_at(const char *s, size_t len, size_t i) {
+  if (i >= len) return 0;
+  unsigned char c = (unsigned char)s[i];
+  if (c < 0x80) return c >= '0' && c <= '9';
+  int32_t cp;
+  ps_tok_decode(s + i, len - i, &cp);
+  return utf8proc_category(cp) == UTF8PROC_CATEGORY_ND;
+}
+
+/* Start of the character that ends just before byte i (i > 0). */
+static size_t prev_start(const char *s, size_t i) {
+  size_t j = i - 1;
+  while (j > 0 && ((unsigned char)s[j] & 0xC0) == 0x80) j--;
+  return j;
+}
+
+/* Is the character starting at byte i part of a token? ('.' only between
+ * two digits.) */
+static int tok_char_at(const char *s, size_t len, size_t i) {
+  unsigned char c = (unsigned char)s[i];
+  if (c == '.')
+    return i > 0 && is_digit_at(s, len, prev_start(s, i)) && is_digit_at(s, len, i + 1);
+  if (c < 0x80)
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  int32_t cp;
+  ps_tok_decode(s + i, len - i, &cp);
+  return ps_tok_class(cp) == PS_TOK_ALNUM;
+}
+
+/* A match may begin or end at byte p only if p does not split a token. */
+static int is_boundary(const char *s, size_t len, size_t p) {
+  if (p == 0 || p >= len) return 1;
+  return !(tok_char_at(s, len, prev_start(s, p)) && tok_char_at(s, len, p));
+}
+
+/* ---- term walks ---------------------------------------------------------- */
+
+static size_t clip_term(const char *t, size_t n) {
+  if (n <= PS_TOK_MAX_TERM) return n;
+  n = PS_TOK_MAX_TERM;
+  while (n > 0 && ((unsigned char)t[n] & 0xC0) == 0x80) n--;
+  return n;
+}
+
+/* Walks the runs of s, emitting the terms described in ps_tok.h. */
+typedef struct walk {
+  ps_tok_term_fn fn;
+  void *ctx;
+  int query;     /* query mode: bigrams only for CJK runs of 2+ characters */
+  int n_cjk_chars, n_tokens, n_other;
+  size_t token_len;
+} walk;
+
+static int walk_terms(walk *w, const char *s, size_t len) {
+  size_t i = 0;
+  int rc = PS_OK;
+  while (i < len) {
+    int32_t cp;
+    size_t n = ps_tok_decode(s + i, len - i, &cp);
+    int cls = ps_tok_class(cp);
+    if (cls == PS_TOK_CJK) {
+      size_t prev = 0, run = 0;
+      while (i < len) {
+        n = ps_tok_decode(s + i, len - i, &cp);
+        if (ps_tok_class(cp) != PS_TOK_CJK) break;
+        if (!w->query && (rc = w->fn(w->ctx, s + i, n))) return rc;
+        if (run > 0 && (rc = w->fn(w->ctx, s + prev, i + n - prev))) return rc;
+        prev = i;
+        run++;
+        i += n;
+      }
+      w->n_cjk_chars += (int)run;
+      if (w->query && run == 1 && (rc = w->fn(w->ctx, s + prev, i - prev))) return rc;
+    } else if (tok_char_at(s, len, i)) {
+      size_t st = i;
+      while (i < len && tok_char_at(s, len, i)) i += ps_tok_decode(s + i, len - i, &cp);
+      w->n_tokens++;
+      size_t tl = clip_term(s + st, i - st);
+      w->token_len = tl < i - st ? (size_t)-1 : tl;
+      if ((rc = w->fn(w->ctx, s + st, tl))) return rc;
+    } else {
+      if (cls != PS_TOK_SPACE) w->n_other++;
+      i += n;
+    }
+  }
+  return rc;
+}
+
+int ps_tok_index_terms(const char *norm, size_t len, ps_tok_term_fn fn, void *ctx) {
+  walk w = {fn, ctx, 0, 0, 0, 0, 0};
+  return walk_terms(&w, norm, len);
+}
+
+int ps_tok_query_terms(const char *q, size_t qlen, ps_tok_term_fn fn, void *ctx,
+                       int *exact) {
+  walk w = {fn, ctx, 1, 0, 0, 0, 0};
+  int rc = walk_terms(&w, q, qlen);
+  if (exact) {
+    int cjk_only = w.n_tokens == 0 && w.n_other == 0 && w.n_cjk_chars >= 1 &&
+                   w.n_cjk_chars <= 2;
+    int tok_only = w.n_tokens == 1 && w.n_cjk_chars == 0 && w.n_other == 0 &&
+                   w.token_len == qlen;
+    *exact = cjk_only || tok_only;
+  }
+  return rc;
+}
+
+size_t ps_tok_find(const char *text, size_t tlen, const char *q, size_t qlen,
+                   size_t from) {
+  if (qlen == 0 || qlen > tlen) return (size_t)-1;
+  while (from + qlen <= tlen) {
+    const char *hit = memmem(text + from, tlen - from, q, qlen);
+    if (!hit) return (size_t)-1;
+    size_t p = (size_t)(hit - text);
+    if (is_boundary(text, tlen, p) && is_boundary(text, tlen, p + qlen)) return p;
+    from = p + 1;
+    while (from < tlen && ((unsigned char)text[from] & 0xC0) == 0x80) from++;
+  }
+  return (size_t)-1;
+}

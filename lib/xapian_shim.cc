@@ -1,0 +1,474 @@
+// xapian_shim.cc: implements ps_xapian.h, the C API over Xapian 1.4.
+//
+// Every entry point is wrapped in GUARD, which catches Xapian::Error,
+// std::exception and anything else and records a message in the handle:
+// no exception ever reaches C code.  Writable handles keep an unflushed
+// transaction open at all times, so Xapian never commits on its own (its
+// automatic flush could otherwise commit half a source file) and closing a
+// handle discards what was not committed.
+#include "ps_xapian.h"
+
+#include <xapian.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
+#include <vector>
+
+struct ps_xdb {
+  Xapian::Database *rdb = nullptr;        // for readers
+  Xapian::WritableDatabase *wdb = nullptr; // for writers (also used as rdb)
+  std::string errmsg;
+  Xapian::Database &db() { return wdb ? *wdb : *rdb; }
+};
+
+struct ps_xdoc {
+  Xapian::Document doc;
+};
+
+struct ps_xq {
+  Xapian::Query q;
+};
+
+namespace {
+
+int classify(const Xapian::Error &e) {
+  std::string type = e.get_type();
+  if (type == "DatabaseLockError") return PS_ERR_LOCKED;
+  if (type == "DatabaseNotFoundError" || type == "DatabaseOpeningError") return PS_ERR_NOTFOUND;
+  if (type == "DatabaseCorruptError") return PS_ERR_CORRUPT;
+  if (type == "DatabaseModifiedError") return PS_ERR_RETRY;
+  if (type == "DocNotFoundError") return PS_ERR_NOTFOUND;
+  if (type == "InvalidArgumentError") return PS_ERR_USAGE;
+  return PS_ERR_XAPIAN;
+}
+
+std::string describe(const Xapian::Error &e) {
+  std::string m = std::string(e.get_type()) + ": " + e.get_msg();
+  if (e.get_error_string()) m += std::string(" (") + e.get_error_string() + ")";
+  return m;
+}
+
+void set_msg(ps_xdb *db, const std::string &m) {
+  if (!db) return;
+  try {
+    db->errmsg = m;
+  } catch (...) {
+    db->errmsg.clear();
+  }
+}
+
+int copy_out(const std::string &s, char **out, size_t *len) {
+  char *p = static_cast<char *>(std::malloc(s.size() + 1));
+  if (!p) return PS_ERR_NOMEM;
+  std::memcpy(p, s.data(), s.size());
+  p[s.size()] = '\0';
+  *out = p;
+  if (len) *len = s.size();
+  return PS_OK;
+}
+
+}  // namespace
+
+// Runs body; converts any exception into a status code and a message in db.
+#define GUARD(db, body)                                              \
+  try {                                                              \
+    if (db) (db)->errmsg.clear();                                    \
+    body                                                             \
+  } catch (const Xapian::Error &e) {                                 \
+    set_msg(db, describe(e));                                        \
+    return classify(e);                                              \
+  } catch (const std::bad_alloc &) {                                 \
+    set_msg(db, "out of memory");                                    \
+    return PS_ERR_NOMEM;                                             \
+  } catch (const std::exception &e) {                                \
+    set_msg(db, std::string("error: ") + e.what());                  \
+    return PS_ERR_XAPIAN;                                            \
+  } catch (...) {                                                    \
+    set_msg(db, "unknown error in Xapian");                          \
+    return PS_ERR_XAPIAN;                                            \
+  }
+
+// Same for functions without a handle, which can only fail by running out
+// of memory or being misused: they return NULL / an error code.
+#define GUARD_NULL(body) \
+  try {                  \
+    body                 \
+  } catch (...) {        \
+    return nullptr;      \
+  }
+
+extern "C" {
+
+int ps_xdb_open(const char *path, int mode, int flags, ps_xdb **out) {
+  ps_xdb *db = new (std::nothrow) ps_xdb;
+  *out = db;
+  if (!db) return PS_ERR_NOMEM;
+  GUARD(db, {
+    if (mode == PS_XDB_READ) {
+      db->rdb = new Xapian::Database(path);
+    } else {
+      int xf = (mode == PS_XDB_WRITE_CREATE) ? Xapian::DB_CREATE_OR_OPEN : Xapian::DB_OPEN;
+      if (flags & PS_XDB_NO_TERMLIST) xf |= Xapian::DB_NO_TERMLIST;
+      if (flags & PS_XDB_NO_SYNC) xf |= Xapian::DB_NO_SYNC;
+      db->wdb = new Xapian::WritableDatabase(path, xf | Xapian::DB_BACKEND_GLASS);
+      db->wdb->begin_transaction(false);
+    }
+    return PS_OK;
+  })
+}
+
+void ps_xdb_close(ps_xdb *db) {
+  if (!db) return;
+  try {
+    if (db->wdb) {
+      // Discard what was not committed: cancel the open transaction
+      // explicitly rather than trusting the destructor.
+      try {
+        db->wdb->cancel_transaction();
+      } catch (...) {
+      }
+      db->wdb->close();
+    }
+    if (db->rdb) db->rdb->close();
+  } catch (...) {
+  }
+  delete db->wdb;
+  delete db->rdb;
+  delete db;
+}
+
+const char *ps_xdb_errmsg(const ps_xdb *db) {
+  return db ? db->errmsg.c_str() : "out of memory";
+}
+
+int ps_xdb_reopen(ps_xdb *db, int *changed) {
+  GUARD(db, {
+    bool c = db->db().reopen();
+    if (changed) *changed = c ? 1 : 0;
+    return PS_OK;
+  })
+}
+
+int ps_xdb_commit(ps_xdb *db) {
+  GUARD(db, {
+    if (!db->wdb) {
+      set_msg(db, "commit on a database opened read-only");
+      return PS_ERR_USAGE;
+    }
+    db->wdb->commit_transaction();
+    db->wdb->commit();
+    db->wdb->begin_transaction(false);
+    return PS_OK;
+  })
+}
+
+int ps_xdb_stats_get(ps_xdb *db, ps_xdb_stats *out) {
+  GUARD(db, {
+    Xapian::Database &d = db->db();
+    out->doccount = d.get_doccount();
+    out->lastdocid = d.get_lastdocid();
+    out->avlength = d.get_avlength();
+    return PS_OK;
+  })
+}
+
+ps_xdoc *ps_xdoc_new(void) { GUARD_NULL({ return new ps_xdoc; }) }
+
+void ps_xdoc_free(ps_xdoc *doc) { delete doc; }
+
+void ps_xdoc_clear(ps_xdoc *doc) {
+  try {
+    doc->doc = Xapian::Document();
+  } catch (...) {
+  }
+}
+
+#define DOC_GUARD(body)                   \
+  try {                                   \
+    body                                  \
+  } catch (const std::bad_alloc &) {      \
+    return PS_ERR_NOMEM;                  \
+  } catch (...) {                         \
+    return PS_ERR_USAGE;                  \
+  }
+
+int ps_xdoc_add_term(ps_xdoc *doc, const char *term, size_t len, unsigned wdf) {
+  DOC_GUARD({
+    if (len == 0 || len > 245) return PS_ERR_USAGE;
+    if (wdf == 0)
+      doc->doc.add_boolean_term(std::string(term, len));
+    else
+      doc->doc.add_term(std::string(term, len), wdf);
+    return PS_OK;
+  })
+}
+
+int ps_xdoc_add_posting(ps_xdoc *doc, const char *term, size_t len, unsigned pos) {
+  DOC_GUARD({
+    if (len == 0 || len > 245) return PS_ERR_USAGE;
+    doc->doc.add_posting(std::string(term, len), pos);
+    return PS_OK;
+  })
+}
+
+int ps_xdoc_set_value(ps_xdoc *doc, unsigned slot, const char *val, size_t len) {
+  DOC_GUARD({
+    doc->doc.add_value(slot, std::string(val, len));
+    return PS_OK;
+  })
+}
+
+int ps_xdoc_set_data(ps_xdoc *doc, const char *data, size_t len) {
+  DOC_GUARD({
+    doc->doc.set_data(std::string(data, len));
+    return PS_OK;
+  })
+}
+
+static int need_writer(ps_xdb *db) {
+  if (db->wdb) return PS_OK;
+  set_msg(db, "database is opened read-only");
+  return PS_ERR_USAGE;
+}
+
+int ps_xdb_add(ps_xdb *db, const ps_xdoc *doc, unsigned *docid) {
+  GUARD(db, {
+    int rc = need_writer(db);
+    if (rc) return rc;
+    Xapian::docid id = db->wdb->add_document(doc->doc);
+    if (docid) *docid = id;
+    return PS_OK;
+  })
+}
+
+int ps_xdb_replace(ps_xdb *db, unsigned docid, const ps_xdoc *doc) {
+  GUARD(db, {
+    int rc = need_writer(db);
+    if (rc) return rc;
+    db->wdb->replace_document(docid, doc->doc);
+    return PS_OK;
+  })
+}
+
+int ps_xdb_delete(ps_xdb *db, unsigned docid) {
+  GUARD(db, {
+    int rc = need_writer(db);
+    if (rc) return rc;
+    db->wdb->delete_document(docid);
+    return PS_OK;
+  })
+}
+
+int ps_xdb_get_data(ps_xdb *db, unsigned docid, char **out, size_t *len) {
+  GUARD(db, { return copy_out(db->db().get_document(docid).get_data(), out, len); })
+}
+
+int ps_xdb_get_value(ps_xdb *db, unsigned docid, unsigned slot, char **out, size_t *len) {
+  GUARD(db, { return copy_out(db->db().get_document(docid).get_value(slot), out, len); })
+}
+
+int ps_xdb_get_metadata(ps_xdb *db, const char *key, char **out, size_t *len) {
+  GUARD(db, { return copy_out(db->db().get_metadata(key), out, len); })
+}
+
+int ps_xdb_set_metadata(ps_xdb *db, const char *key, const char *val, size_t len) {
+  GUARD(db, {
+    int rc = need_writer(db);
+    if (rc) return rc;
+    db->wdb->set_metadata(key, std::string(val, len));
+    return PS_OK;
+  })
+}
+
+int ps_xdb_metadata_keys(ps_xdb *db, const char *prefix, ps_xdb_key_fn fn, void *ctx) {
+  GUARD(db, {
+    Xapian::Database &d = db->db();
+    for (auto it = d.metadata_keys_begin(prefix); it != d.metadata_keys_end(prefix); ++it) {
+      const std::string &k = *it;
+      int rc = fn(ctx, k.data(), k.size());
+      if (rc) return rc;
+    }
+    return PS_OK;
+  })
+}
+
+int ps_xdb_termfreq(ps_xdb *db, const char *term, size_t len, unsigned *out) {
+  GUARD(db, {
+    *out = db->db().get_termfreq(std::string(term, len));
+    return PS_OK;
+  })
+}
+
+int ps_xdb_allterms(ps_xdb *db, const char *prefix, size_t len, ps_xdb_term_fn fn,
+                    void *ctx) {
+  GUARD(db, {
+    Xapian::Database &d = db->db();
+    std::string p(prefix, len);
+    for (auto it = d.allterms_begin(p); it != d.allterms_end(p); ++it) {
+      const std::string &t = *it;
+      int rc = fn(ctx, t.data(), t.size(), it.get_termfreq());
+      if (rc) return rc;
+    }
+    return PS_OK;
+  })
+}
+
+int ps_xdb_postings(ps_xdb *db, const char *term, size_t len, ps_xdb_posting_fn fn,
+                    void *ctx) {
+  GUARD(db, {
+    Xapian::Database &d = db->db();
+    std::string t(term, len);
+    for (auto it = d.postlist_begin(t); it != d.postlist_end(t); ++it) {
+      int rc = fn(ctx, *it, it.get_wdf());
+      if (rc) return rc;
+    }
+    return PS_OK;
+  })
+}
+
+ps_xq *ps_xq_term(const char *term, size_t len, unsigned wqf) {
+  GUARD_NULL({ return new ps_xq{Xapian::Query(std::string(term, len), wqf ? wqf : 1)}; })
+}
+
+ps_xq *ps_xq_wildcard(const char *prefix, size_t len) {
+  GUARD_NULL({
+    return new ps_xq{Xapian::Query(Xapian::Query::OP_WILDCARD, std::string(prefix, len))};
+  })
+}
+
+ps_xq *ps_xq_match_all(void) { GUARD_NULL({ return new ps_xq{Xapian::Query::MatchAll}; }) }
+
+void ps_xq_free(ps_xq *q) { delete q; }
+
+ps_xq *ps_xq_op(int op, ps_xq **subs, size_t n, unsigned window) {
+  ps_xq *res = nullptr;
+  try {
+    bool ok = true;
+    std::vector<Xapian::Query> v;
+    v.reserve(n);
+    for (size_t i = 0; i < n; i++) {
+      if (!subs[i]) ok = false;
+      else v.push_back(subs[i]->q);
+    }
+    if (ok) {
+      Xapian::Query::op xop;
+      switch (op) {
+        case PS_XQ_AND: xop = Xapian::Query::OP_AND; break;
+        case PS_XQ_OR: xop = Xapian::Query::OP_OR; break;
+        case PS_XQ_AND_NOT: xop = Xapian::Query::OP_AND_NOT; break;
+        case PS_XQ_PHRASE: xop = Xapian::Query::OP_PHRASE; break;
+        case PS_XQ_NEAR: xop = Xapian::Query::OP_NEAR; break;
+        case PS_XQ_AND_MAYBE: xop = Xapian::Query::OP_AND_MAYBE; break;
+        case PS_XQ_FILTER: xop = Xapian::Query::OP_FILTER; break;
+        default: xop = Xapian::Query::OP_AND; ok = false;
+      }
+      if (ok) res = new ps_xq{Xapian::Query(xop, v.begin(), v.end(), window)};
+    }
+  } catch (...) {
+    res = nullptr;
+  }
+  for (size_t i = 0; i < n; i++) delete subs[i];
+  return res;
+}
+
+ps_xq *ps_xq_scale(ps_xq *sub, double factor) {
+  ps_xq *res = nullptr;
+  try {
+    if (sub) res = new ps_xq{Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, sub->q, factor)};
+  } catch (...) {
+    res = nullptr;
+  }
+  delete sub;
+  return res;
+}
+
+char *ps_xq_describe(const ps_xq *q) {
+  try {
+    char *out = nullptr;
+    if (copy_out(q->q.get_description(), &out, nullptr) != PS_OK) return nullptr;
+    return out;
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+void ps_xsearch_init(ps_xsearch *s) {
+  std::memset(s, 0, sizeof *s);
+  s->max = 10;
+  s->sort_slot = -1;
+}
+
+namespace {
+class CDecider : public Xapian::MatchDecider {
+ public:
+  CDecider(ps_xdecider_fn fn, void *ctx) : fn_(fn), ctx_(ctx) {}
+  bool operator()(const Xapian::Document &doc) const override {
+    return fn_(ctx_, doc.get_docid()) != 0;
+  }
+
+ private:
+  ps_xdecider_fn fn_;
+  void *ctx_;
+};
+}  // namespace
+
+int ps_xdb_search(ps_xdb *db, const ps_xsearch *s, ps_xresult *out) {
+  std::memset(out, 0, sizeof *out);
+  GUARD(db, {
+    Xapian::Database &d = db->db();
+    Xapian::Enquire enq(d);
+    enq.set_query(s->query->q);
+    if (s->weighting == PS_XW_BOOL) {
+      enq.set_weighting_scheme(Xapian::BoolWeight());
+    } else if (s->k1 != 0 || s->b != 0) {
+      enq.set_weighting_scheme(
+          Xapian::BM25Weight(s->k1, s->k2, s->k3 != 0 ? s->k3 : 1, s->b, s->min_normlen));
+    }
+    if (s->sort_slot >= 0) {
+      enq.set_sort_by_value_then_relevance(static_cast<Xapian::valueno>(s->sort_slot),
+                                           s->sort_descending != 0);
+    }
+    enq.set_docid_order(Xapian::Enquire::ASCENDING);
+    Xapian::doccount check = s->check_at_least;
+    if (check == 0) check = d.get_doccount();
+    CDecider dec(s->decider, s->decider_ctx);
+    Xapian::MSet m = enq.get_mset(s->first, s->max, check, nullptr,
+                                  s->decider ? &dec : nullptr);
+    size_t n = m.size();
+    if (n) {
+      out->matches = static_cast<ps_xmatch *>(std::calloc(n, sizeof(ps_xmatch)));
+      if (!out->matches) {
+        set_msg(db, "out of memory");
+        return PS_ERR_NOMEM;
+      }
+    }
+    size_t i = 0;
+    for (auto it = m.begin(); it != m.end(); ++it, ++i) {
+      out->matches[i].docid = *it;
+      out->matches[i].weight = it.get_weight();
+    }
+    out->n = n;
+    out->total_lower = m.get_matches_lower_bound();
+    out->total_estimate = m.get_matches_estimated();
+    out->total_upper = m.get_matches_upper_bound();
+    return PS_OK;
+  })
+}
+
+void ps_xresult_free(ps_xresult *r) {
+  if (!r) return;
+  std::free(r->matches);
+  r->matches = nullptr;
+  r->n = 0;
+}
+
+int ps_xdb_compact(ps_xdb *db, const char *dest) {
+  GUARD(db, {
+    db->db().compact(dest, Xapian::DBCOMPACT_NO_RENUMBER);
+    return PS_OK;
+  })
+}
+
+}  // extern "C"

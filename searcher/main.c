@@ -1,0 +1,237 @@
+/* policy-search: searches a Policy Search database from the command line.
+ * A thin front end: options, terminal or JSON rendering; the search itself
+ * is in the library (ps_search.h). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ps_index.h"
+#include "ps_json.h"
+#include "ps_search.h"
+#include "ps_snippet.h"
+
+static void usage(FILE *f) {
+  fputs("Usage: policy-search [OPTIONS] QUERY...\n"
+        "       policy-search [OPTIONS] --export\n"
+        "Find every paragraph that contains all the words of QUERY, best first.\n"
+        "Words are separated by spaces; \"double quotes\" keep a phrase with spaces\n"
+        "together.  Chinese matches as substrings (one character included), Latin\n"
+        "letters and numbers as whole words (5 does not match 15 or 5.5).\n"
+        "\n"
+        "  -d, --db DIR        database directory (default: $POLICY_SEARCH_DB, else\n"
+        "                      $XDG_DATA_HOME/policy-search/db, else\n"
+        "                      ~/.local/share/policy-search/db)\n"
+        "  -n, --limit N       show at most N hits (default 10)\n"
+        "  -o, --offset N      skip the first N hits (paging)\n"
+        "  -a, --all           show every hit\n"
+        "  -j, --json          print one JSON object (schema in README.md)\n"
+        "  -c, --count         print only the number of matching paragraphs\n"
+        "      --queries FILE  run each line of FILE (- for stdin) as a query and\n"
+        "                      print one JSON object per line\n"
+        "      --export        print every indexed paragraph as JSON Lines, in\n"
+        "                      document order\n"
+        "      --color WHEN    highlight with colour: auto (default: on a terminal,\n"
+        "                      unless NO_COLOR is set), always, never\n"
+        "  -h, --help          show this help\n"
+        "  -V, --version       show the version\n"
+        "\n"
+        "Exit status: 0 something matched, 1 nothing matched, 2 error.\n",
+        f);
+}
+
+static int parse_count(const char *s, const char *opt, size_t *out) {
+  char *end;
+  long long v = strtoll(s, &end, 10);
+  if (*s == '\0' || *end || v < 0) {
+    fprintf(stderr, "policy-search: %s needs a number >= 0, not '%s'\n", opt, s);
+    return -1;
+  }
+  *out = (size_t)v;
+  return 0;
+}
+
+static void print_hit_terminal(const ps_hit *h, size_t rank, int color) {
+  const char *hl_on = color ? "\033[1;31m" : "\xc2\xab";  /* « */
+  const char *hl_off = color ? "\033[0m" : "\xc2\xbb";    /* » */
+  const char *dim = color ? "\033[2m" : "", *bold = color ? "\033[1m" : "";
+  const char *off = color ? "\033[0m" : "";
+  const char *path = h->file ? h->file->path : "?";
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  const char *title = h->file && h->file->title[0] ? h->file->title : base;
+  printf("%s%zu. %s%s\n", bold, rank, title, off);
+  printf("   %s%s ¶%u%s\n", dim, base, h->paragraph, off);
+  if (h->section && h->section[0]) printf("   %s%s%s\n", dim, h->section, off);
+  ps_snippet sn;
+  if (ps_snippet_make(h->text, h->text_len, h->highlights, h->n_highlights,
+                      PS_SNIPPET_WIDTH, &sn) == PS_OK) {
+    fputs("   ", stdout);
+    ps_snippet_write(stdout, sn.text, sn.len, sn.spans, sn.n_spans, hl_on, hl_off);
+    fputs("\n\n", stdout);
+    ps_snippet_free(&sn);
+  }
+}
+
+static int print_json(cJSON *o) {
+  char *s = o ? cJSON_PrintUnformatted(o) : NULL;
+  cJSON_Delete(o);
+  if (!s) {
+    fprintf(stderr, "policy-search: out of memory\n");
+    return -1;
+  }
+  puts(s);
+  free(s);
+  return 0;
+}
+
+static int export_all(ps_index *ix) {
+  size_t n;
+  const ps_file_info *files = ps_index_files(ix, &n);
+  for (size_t i = 0; i < n; i++) {
+    for (uint32_t k = 0; k < files[i].count; k++) {
+      ps_store_rec rec;
+      if (ps_index_para(ix, files[i].first + k, &rec) != PS_OK) {
+        fprintf(stderr, "policy-search: paragraph %u of %s missing from the store\n", k,
+                files[i].path);
+        return 2;
+      }
+      ps_hit h = {files[i].first + k, 0, &files[i], rec.para_no, rec.section,
+                  rec.text, rec.text_len, NULL, 0};
+      if (print_json(ps_json_hit(&h, 0))) return 2;
+    }
+  }
+  return 0;
+}
+
+static int run_batch(ps_index *ix, const char *file, const ps_search_opts *o) {
+  FILE *in = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
+  if (!in) {
+    perror(file);
+    return 2;
+  }
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t len;
+  int status = 0;
+  while ((len = getline(&line, &cap, in)) > 0) {
+    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
+    ps_results *res = NULL;
+    ps_error err;
+    ps_error_clear(&err);
+    cJSON *o2;
+    if (ps_search(ix, line, o, &res, &err) != PS_OK) {
+      o2 = cJSON_CreateObject();
+      cJSON_AddStringToObject(o2, "query", line);
+      cJSON_AddStringToObject(o2, "error", err.msg);
+    } else {
+      o2 = ps_json_results(res, o->offset);
+    }
+    ps_results_free(res);
+    if (print_json(o2)) status = 2;
+    fflush(stdout);
+  }
+  free(line);
+  if (in != stdin) fclose(in);
+  return status;
+}
+
+int main(int argc, char **argv) {
+  enum { OPT_EXPORT = 1000, OPT_COLOR, OPT_QUERIES };
+  static const struct option longopts[] = {
+      {"db", required_argument, 0, 'd'},       {"limit", required_argument, 0, 'n'},
+      {"offset", required_argument, 0, 'o'},   {"all", no_argument, 0, 'a'},
+      {"json", no_argument, 0, 'j'},           {"count", no_argument, 0, 'c'},
+      {"export", no_argument, 0, OPT_EXPORT},  {"color", required_argument, 0, OPT_COLOR},
+      {"colour", required_argument, 0, OPT_COLOR},
+      {"queries", required_argument, 0, OPT_QUERIES},
+      {"help", no_argument, 0, 'h'},           {"version", no_argument, 0, 'V'},
+      {0, 0, 0, 0}};
+  char dbbuf[4096];
+  const char *db = NULL, *queries = NULL;
+  int json = 0, count = 0, do_export = 0, c, status = 0;
+  int color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+  ps_search_opts o = {0, 10};
+  while ((c = getopt_long(argc, argv, "d:n:o:ajchV", longopts, NULL)) != -1) {
+    switch (c) {
+      case 'd': db = optarg; break;
+      case 'n': if (parse_count(optarg, "--limit", &o.limit)) return 2; break;
+      case 'o': if (parse_count(optarg, "--offset", &o.offset)) return 2; break;
+      case 'a': o.limit = (size_t)-1 / 2; break;
+      case 'j': json = 1; break;
+      case 'c': count = 1; break;
+      case OPT_EXPORT: do_export = 1; break;
+      case OPT_QUERIES: queries = optarg; break;
+      case OPT_COLOR:
+        if (strcmp(optarg, "always") == 0) color = 1;
+        else if (strcmp(optarg, "never") == 0) color = 0;
+        else if (strcmp(optarg, "auto") != 0) {
+          fprintf(stderr, "policy-search: --color takes auto, always or never\n");
+          return 2;
+        }
+        break;
+      case 'h': usage(stdout); return 0;
+      case 'V': puts("policy-search 0.1.0"); return 0;
+      default: usage(stderr); return 2;
+    }
+  }
+  if (!do_export && !queries && optind >= argc) {
+    usage(stderr);
+    return 2;
+  }
+  if (o.limit > 0xFFFFFFF) o.limit = 0xFFFFFFF; /* Xapian counts in 32 bits */
+  if (!db) db = ps_index_default_path(dbbuf, sizeof dbbuf);
+
+  /* The query is every remaining argument, joined by spaces. */
+  size_t qlen = 1;
+  for (int i = optind; i < argc; i++) qlen += strlen(argv[i]) + 1;
+  char *q = calloc(qlen, 1);
+  if (!q) return 2;
+  for (int i = optind; i < argc; i++) {
+    if (i > optind) strcat(q, " ");
+    strcat(q, argv[i]);
+  }
+
+  ps_index *ix = NULL;
+  ps_results *res = NULL;
+  ps_error err;
+  ps_error_clear(&err);
+  if (ps_index_open(db, PS_INDEX_READ, &ix, &err) != PS_OK) {
+    fprintf(stderr, "policy-search: %s\n", err.msg);
+    status = 2;
+    goto done;
+  }
+  if (do_export) {
+    status = export_all(ix);
+    goto done;
+  }
+  if (queries) {
+    status = run_batch(ix, queries, &o);
+    goto done;
+  }
+  if (count) o.limit = 0;
+  if (ps_search(ix, q, &o, &res, &err) != PS_OK) {
+    fprintf(stderr, "policy-search: %s\n", err.msg);
+    status = 2;
+    goto done;
+  }
+  if (count) {
+    printf("%zu\n", res->total);
+  } else if (json) {
+    if (print_json(ps_json_results(res, o.offset))) status = 2;
+  } else {
+    const char *dim = color ? "\033[2m" : "", *off = color ? "\033[0m" : "";
+    for (size_t i = 0; i < res->n_hits; i++) print_hit_terminal(&res->hits[i], o.offset + i + 1, color);
+    printf("%s%zu paragraph%s match%s %s", dim, res->total, res->total == 1 ? "" : "s",
+           res->total == 1 ? "es" : "", q);
+    if (res->n_hits) printf(" (showing %zu-%zu)", o.offset + 1, o.offset + res->n_hits);
+    printf(", %.1f ms%s\n", res->took_ms, off);
+  }
+  if (status == 0 && res->total == 0) status = 1;
+done:
+  ps_results_free(res);
+  ps_index_close(ix);
+  free(q);
+  return status;
+}

@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""Exactness against brute force.
+
+Indexes the corpus, exports every paragraph, draws random substrings of the
+normalised text (CJK only, CJK mixed with digits/Latin, anything), adds the
+names users search for, and checks for each query that the set of paragraphs
+policy-search returns (and its "total") equals the set a plain scan finds.
+The scan re-implements the matching contract of include/ps_tok.h
+independently (Python's unicodedata instead of utf8proc), so a bug in the
+index, the candidate generation, the verifier or the normaliser shows up as
+a difference.  Zero differences allowed.
+
+usage: exactness.py BUILD_DIR CORPUS_DIR [N_RANDOM] [SEED]
+"""
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import unicodedata
+
+OTHER, CJK, ALNUM, SPACE = 0, 1, 2, 3
+
+CJK_RANGES = [(0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x3FFFF), (0xF900, 0xFAFF),
+              (0x2E80, 0x2FDF), (0x3005, 0x3007), (0x3021, 0x3029), (0x3038, 0x303B),
+              (0x3040, 0x30FA), (0x30FC, 0x30FF), (0x3100, 0x312F), (0x31A0, 0x31BF),
+              (0x31F0, 0x31FF), (0xAC00, 0xD7AF), (0x1100, 0x11FF)]
+
+
+def klass(c):
+    o = ord(c)
+    if o < 0x80:
+        if c.isascii() and c.isalnum():
+            return ALNUM
+        if c == ' ' or 9 <= o <= 13:
+            return SPACE
+        return OTHER
+    if any(a <= o <= b for a, b in CJK_RANGES):
+        return CJK
+    cat = unicodedata.category(c)
+    if cat[0] in 'LN' or cat in ('Mn', 'Mc'):
+        return ALNUM
+    if cat[0] == 'Z':
+        return SPACE
+    return OTHER
+
+
+def fold(ch):
+    o = ord(ch)
+    if o < 0x80:
+        if o < 0x20 or o == 0x7F:
+            return ' ' if 9 <= o <= 13 else ''
+        return ch.lower()
+    if 0x4E00 <= o <= 0x9FFF:
+        return ch
+    f = unicodedata.normalize('NFKC', unicodedata.normalize('NFKC', ch).casefold())
+    return ''.join(c for c in f if unicodedata.category(c) not in ('Cf', 'Cc'))
+
+
+def normalize(s):
+    out, prev, pending = [], OTHER, False
+    for ch in s:
+        for f in fold(ch):
+            k = klass(f)
+            if k == SPACE:
+                pending = True
+                continue
+            if pending and prev == ALNUM and k == ALNUM:
+                out.append(' ')
+            pending = False
+            out.append(f)
+            prev = k
+    return ''.join(out)
+
+
+def tok_char(t, i):
+    c = t[i]
+    if c == '.':
+        return 0 < i < len(t) - 1 and t[i - 1].isdigit() and t[i + 1].isdigit() \
+            and unicodedata.category(t[i - 1]) == 'Nd' and unicodedata.category(t[i + 1]) == 'Nd'
+    return klass(c) == ALNUM
+
+
+def boundary(t, p):
+    return p == 0 or p >= len(t) or not (tok_char(t, p - 1) and tok_char(t, p))
+
+
+def contains(t, q):
+    start = 0
+    while True:
+        p = t.find(q, start)
+        if p < 0:
+            return False
+        if boundary(t, p) and boundary(t, p + len(q)):
+            return True
+        start = p + 1
+
+
+def run(cmd, **kw):
+    r = subprocess.run(cmd, capture_output=True, **kw)
+    if r.returncode not in (0, 1):
+        sys.stderr.buffer.write(r.stderr)
+        raise SystemExit(f"command failed ({r.returncode}): {' '.join(cmd)}")
+    return r
+
+
+def main():
+    build, corpus = sys.argv[1], sys.argv[2]
+    n_random = int(sys.argv[3]) if len(sys.argv) > 3 else 600
+    seed = int(sys.argv[4]) if len(sys.argv) > 4 else 20261123
+    rng = random.Random(seed)
+    pindex = os.path.join(build, 'policy-index')
+    psearch = os.path.join(build, 'policy-search')
+    with tempfile.TemporaryDirectory() as tmp:
+        db = os.path.join(tmp, 'db')
+        run([pindex, '--quiet', '--db', db, corpus])
+        export = run([psearch, '--db', db, '--export']).stdout.decode()
+        paras = [json.loads(l) for l in export.splitlines()]
+        assert paras, 'export is empty'
+        keys = [(p['doc']['path'], p['paragraph']) for p in paras]
+        assert len(set(keys)) == len(keys), 'export has duplicate paragraphs'
+        norms = [normalize(p['text']) for p in paras]
+
+        queries = []
+        names = ['京津产业新城', '通武廊', '京津冀协同发展', '大黄堡湿地', '营商环境', '新能源汽车',
+                 '高标准农田', '乡村振兴', '佛罗伦萨小镇', '特变电工', '产业功能区']
+        queries += names
+        kinds = {'cjk': 0, 'mixed': 0, 'any': 0}
+        tries = 0
+        while sum(kinds.values()) < n_random and tries < 200000:
+            tries += 1
+            t = rng.choice(norms)
+            if not t:
+                continue
+            ln = rng.randint(1, 8)
+            s = rng.randrange(0, max(1, len(t) - ln + 1))
+            q = t[s:s + ln]
+            if not q or q != q.strip() or '"' in q or ' ' in q:
+                continue
+            ks = {klass(c) for c in q}
+            if ks == {CJK}:
+                kind = 'cjk'
+            elif CJK in ks and ALNUM in ks:
+                kind = 'mixed'
+            else:
+                kind = 'any'
+            quota = {'cjk': n_random // 2, 'mixed': n_random * 3 // 10, 'any': n_random // 5}
+            if kinds[kind] >= quota[kind]:
+                continue
+            kinds[kind] += 1
+            queries.append(q)
+        # A few two-word AND queries and Latin/number edge cases.
+        for _ in range(30):
+            a, b = rng.choice(queries[:200]), rng.choice(queries[:200])
+            queries.append(a + ' ' + b)
+        queries += ['5', '5.5', '15', '10.7', '2024年', '5g', 'ai', 'gdp', '%', '，']
+
+        out = run([psearch, '--db', db, '--all', '--queries', '-'],
+                  input='\n'.join(queries).encode()).stdout.decode().splitlines()
+        assert len(out) == len(queries), f'{len(out)} answers for {len(queries)} queries'
+        bad = 0
+        for q, line in zip(queries, out):
+            res = json.loads(line)
+            if 'error' in res:
+                print(f'ERROR for {q!r}: {res["error"]}')
+                bad += 1
+                continue
+            words = [normalize(w) for w in q.split(' ')]
+            words = [w for w in words if w]
+            expect = {keys[i] for i, t in enumerate(norms) if all(contains(t, w) for w in words)}
+            got = {(h['doc']['path'], h['paragraph']) for h in res['hits']}
+            if got != expect or res['total'] != len(expect):
+                bad += 1
+                if bad <= 20:
+                    print(f'MISMATCH {q!r}: total={res["total"]} got={len(got)} expected={len(expect)}'
+                          f' missing={sorted(expect - got)[:3]} extra={sorted(got - expect)[:3]}')
+        print(f'{len(queries)} queries ({kinds}), {len(paras)} paragraphs, {bad} differences')
+        print(f'exactness: {len(queries) - bad} passed, {bad} failed')
+        return 1 if bad else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -9,7 +9,7 @@
 static int is_space_at(const char *s, size_t *n) {
   unsigned char c = (unsigned char)s[0];
   if (c == ' ' || (c >= '\t' && c <= '\r')) { *n = 1; return 1; }
-  if (memcmp(s, "\xe3\x80\x80", 3) == 0) { *n = 3; return 1; } /* U+3000 */
+  if (c == 0xE3 && s[1] == '\x80' && s[2] == '\x80') { *n = 3; return 1; } /* U+3000 */
   return 0;
 }
 

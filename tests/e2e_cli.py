@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""End-to-end test of policy-index and policy-search as a user runs them:
+exit codes, messages, the JSON schema, re-indexing, removal, export order,
+the default database location and the split-word case.
+
+usage: e2e_cli.py BUILD_DIR CORPUS_DIR
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+failures = 0
+checks = 0
+
+
+def check(cond, what):
+    global failures, checks
+    checks += 1
+    if not cond:
+        failures += 1
+        print(f'FAILED: {what}')
+
+
+def run(*args, env=None, input=None):
+    r = subprocess.run(list(args), capture_output=True, env=env, input=input)
+    return r.returncode, r.stdout.decode(), r.stderr.decode()
+
+
+def main():
+    build, corpus = sys.argv[1], sys.argv[2]
+    pi = os.path.join(build, 'policy-index')
+    ps = os.path.join(build, 'policy-search')
+    tmp = tempfile.mkdtemp(prefix='ps-e2e-')
+    try:
+        db = os.path.join(tmp, 'db')
+        docs = os.path.join(tmp, 'docs')
+        shutil.copytree(corpus, docs)
+
+        rc, out, err = run(pi, '--help')
+        check(rc == 0 and '--db' in out and '--remove' in out, 'policy-index --help')
+        rc, out, err = run(ps, '--help')
+        check(rc == 0 and '--json' in out and '--export' in out, 'policy-search --help')
+        rc, out, err = run(ps)
+        check(rc == 2 and 'Usage' in err, 'policy-search without a query is a usage error')
+
+        rc, out, err = run(ps, '--db', db, '通武廊')
+        check(rc == 2 and db in err, f'search on a missing database: clear error ({err.strip()})')
+
+        rc, out, err = run(pi, '--db', db, docs)
+        check(rc == 0, f'index the corpus (rc={rc}, {err.strip()})')
+        check('5 files indexed' in err and 'paragraphs' in err, f'summary line: {err.strip()}')
+        check(out == '', 'policy-index prints nothing on stdout')
+
+        rc, out, err = run(ps, '--db', db, '--export')
+        check(rc == 0, 'export')
+        paras = [json.loads(l) for l in out.splitlines()]
+        n_paras = len(paras)
+        check(n_paras > 300, f'export has {n_paras} paragraphs')
+        # Document order: files by path, paragraphs numbered 0.. in order.
+        by_file = {}
+        order = []
+        for p in paras:
+            path = p['doc']['path']
+            if path not in by_file:
+                order.append(path)
+                by_file[path] = []
+            by_file[path].append(p['paragraph'])
+        check(order == sorted(order), 'export lists files in path order')
+        check(all(v == list(range(len(v))) for v in by_file.values()),
+              'export lists each file\'s paragraphs 0..n-1 in order')
+        check(all(set(p) >= {'doc', 'paragraph', 'section', 'text'} for p in paras),
+              'export objects are hit-shaped')
+
+        # Re-indexing twice: same paragraphs, files skipped.
+        for i in range(2):
+            rc, out, err = run(pi, '--db', db, docs)
+            check(rc == 0 and '5 unchanged' in err, f're-index {i}: {err.strip()}')
+        rc, out, err = run(ps, '--db', db, '--export')
+        check(len(out.splitlines()) == n_paras, 're-indexing keeps the paragraph count')
+
+        # A changed file replaces its paragraphs.
+        news = os.path.join(docs, 'wuqing-2022-upgrade-programmes-news.html')
+        with open(news, 'a', encoding='utf-8') as f:
+            f.write('\n<p>追加段落：独一无二的测试词语。</p>\n')
+        rc, out, err = run(pi, '--db', db, docs)
+        check(rc == 0 and '1 files indexed' in err and '4 unchanged' in err, f'changed file re-indexed: {err.strip()}')
+        rc, out, err = run(ps, '--db', db, '--json', '独一无二的测试词语')
+        res = json.loads(out)
+        check(rc == 0 and res['total'] == 1, 'new paragraph found once')
+        rc, out, err = run(ps, '--db', db, '--export')
+        check(len(out.splitlines()) == n_paras + 1, 'changed file: no duplicates, one more paragraph')
+
+        # JSON schema.
+        rc, out, err = run(ps, '--db', db, '--json', '--limit', '3', '京津产业新城')
+        res = json.loads(out)
+        check(rc == 0, 'search exit 0 with hits')
+        check(set(res) >= {'query', 'total', 'took_ms', 'hits'}, 'result keys')
+        check(res['query'] == '京津产业新城' and res['total'] >= 10, f'total {res["total"]}')
+        check(len(res['hits']) == 3, '--limit 3')
+        for h in res['hits']:
+            check(set(h) >= {'doc', 'paragraph', 'section', 'text', 'snippet', 'highlights', 'score'},
+                  'hit keys')
+            check(set(h['doc']) >= {'path', 'title'}, 'doc keys')
+            spans = h['highlights']
+            check(len(spans) >= 1, 'a hit has highlights')
+            for s, e in spans:
+                frag = ''.join(h['text'][s:e].split())
+                check(frag == '京津产业新城', f'highlight covers the match as written: {frag!r}')
+            check(isinstance(h['score'], (int, float)), 'score is a number')
+        scores = [h['score'] for h in res['hits']]
+        check(scores == sorted(scores, reverse=True), 'hits ranked by score')
+        rc, out2, err = run(ps, '--db', db, '--json', '--limit', '3', '--offset', '1', '京津产业新城')
+        res2 = json.loads(out2)
+        check([(h['doc']['path'], h['paragraph']) for h in res2['hits'][:2]] ==
+              [(h['doc']['path'], h['paragraph']) for h in res['hits'][1:3]], '--offset pages')
+
+        # The word split across lines in the 2024 report.
+        rc, out, err = run(ps, '--db', db, '--json', '产业功能区')
+        res = json.loads(out)
+        check(res['total'] >= 1 and any('2024' in h['doc']['path'] for h in res['hits']),
+              '产业功能区 (split across lines) is found in the 2024 report')
+
+        # Terminal output: no colour codes when piped, highlight markers instead.
+        rc, out, err = run(ps, '--db', db, '通武廊')
+        check(rc == 0 and '\033[' not in out and '«通武廊»' in out, 'plain markers when piped')
+        check('paragraphs match' in out, 'summary line')
+        rc, out, err = run(ps, '--db', db, '--color', 'always', '通武廊')
+        check('\033[' in out, '--color always')
+        rc, out, err = run(ps, '--db', db, '--count', '通武廊')
+        check(rc == 0 and out.strip().isdigit(), '--count')
+
+        # No match: exit 1; malformed query: exit 2 with a position.
+        rc, out, err = run(ps, '--db', db, '--json', '不存在的词语组合乙丙丁')
+        check(rc == 1 and json.loads(out)['total'] == 0, 'no match: exit 1, total 0')
+        rc, out, err = run(ps, '--db', db, '"京津')
+        check(rc == 2 and 'character 1' in err, f'unbalanced quote reported: {err.strip()}')
+        rc, out, err = run(ps, '--db', db, '--limit', 'x', '京津')
+        check(rc == 2 and '--limit' in err, 'bad --limit')
+
+        # Bad input for the indexer: named, it fails the run; in a directory, skipped.
+        binf = os.path.join(tmp, 'binary.txt')
+        with open(binf, 'wb') as f:
+            f.write(b'\x00\x01\x02\xff' * 100)
+        rc, out, err = run(pi, '--db', db, binf, os.path.join(tmp, 'missing.txt'))
+        check(rc == 1 and 'binary.txt' in err and 'missing.txt' in err, f'bad files reported: {err.strip()}')
+        rc, out, err = run(ps, '--db', db, '--export')
+        check(len(out.splitlines()) == n_paras + 1, 'a failed file loses nothing already indexed')
+
+        # --remove.
+        rc, out, err = run(pi, '--db', db, '--remove', news)
+        check(rc == 0, f'--remove: {err.strip()}')
+        rc, out, err = run(ps, '--db', db, '--json', '独一无二的测试词语')
+        check(rc == 1 and json.loads(out)['total'] == 0, 'removed paragraphs are gone')
+        rc, out, err = run(ps, '--db', db, '--export')
+        check(not any(json.loads(l)['doc']['path'].endswith('news.html') for l in out.splitlines()),
+              'removed file absent from export')
+        rc, out, err = run(pi, '--db', db, '--remove', os.path.join(tmp, 'never-indexed.txt'))
+        check(rc == 1 and 'not in the index' in err, 'removing an unknown file is reported')
+
+        # --optimize keeps results, reclaims superseded paragraphs.
+        rc, before, err = run(ps, '--db', db, '--json', '--all', '京津冀')
+        rc, out, err = run(pi, '--db', db, '--optimize')
+        check(rc == 0, f'--optimize: {err.strip()}')
+        rc, after, err = run(ps, '--db', db, '--json', '--all', '京津冀')
+        key = lambda o: sorted((h['doc']['path'], h['paragraph']) for h in json.loads(o)['hits'])
+        check(key(before) == key(after), 'optimise keeps the results')
+
+        # The default database location, shared by both programs.
+        env = dict(os.environ, POLICY_SEARCH_DB=os.path.join(tmp, 'envdb'))
+        rc, out, err = run(pi, '--quiet', os.path.join(docs, 'wuqing-2024-plan-execution-report.txt'), env=env)
+        check(rc == 0 and err == '', '--quiet indexes silently')
+        rc, out, err = run(ps, '--count', '产业功能区', env=env)
+        check(rc == 0 and int(out) >= 1, 'POLICY_SEARCH_DB used by both programs')
+        env = dict(os.environ, HOME=os.path.join(tmp, 'home'))
+        env.pop('POLICY_SEARCH_DB', None)
+        env.pop('XDG_DATA_HOME', None)
+        run(pi, '--quiet', os.path.join(docs, 'wuqing-2024-plan-execution-report.txt'), env=env)
+        check(os.path.isdir(os.path.join(tmp, 'home/.local/share/policy-search/db/xapian')),
+              'default database under ~/.local/share/policy-search/db')
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f'e2e: {checks - failures} passed, {failures} failed')
+    return 1 if failures else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,264 @@
+/* test_index.c: the database life cycle: add, skip unchanged, supersede on
+ * re-index, remove, optimise, crash leftovers, scheme mismatch, locking,
+ * hostile input, and the shim's error handling. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <utime.h>
+
+#include "check.h"
+#include "ps_index.h"
+#include "ps_search.h"
+#include "ps_xapian.h"
+
+static char g_dir[256], g_db[300];
+
+static void write_file(const char *name, const char *content, size_t len) {
+  char p[512];
+  snprintf(p, sizeof p, "%s/%s", g_dir, name);
+  FILE *f = fopen(p, "wb");
+  fwrite(content, 1, len, f);
+  fclose(f);
+}
+
+static const char *path_of(const char *name) {
+  static char p[512];
+  snprintf(p, sizeof p, "%s/%s", g_dir, name);
+  return p;
+}
+
+static ps_index *writer(void) {
+  ps_index *ix = NULL;
+  ps_error err;
+  ps_error_clear(&err);
+  int rc = ps_index_open(g_db, PS_INDEX_WRITE, &ix, &err);
+  if (rc) fprintf(stderr, "open writer: %s\n", err.msg);
+  CHECK_INT(rc, PS_OK);
+  return ix;
+}
+
+static int add(ps_index *ix, const char *name, ps_add_result *res) {
+  ps_error err;
+  ps_error_clear(&err);
+  int rc = ps_index_add_file(ix, path_of(name), NULL, res, &err);
+  if (rc) fprintf(stderr, "add %s: %s\n", name, err.msg);
+  return rc;
+}
+
+static void commit(ps_index *ix) {
+  ps_error err;
+  CHECK_INT(ps_index_commit(ix, &err), PS_OK);
+}
+
+/* Total hits of q in a fresh reader. */
+static long total(const char *q) {
+  ps_index *ix = NULL;
+  ps_results *r = NULL;
+  ps_error err;
+  ps_error_clear(&err);
+  if (ps_index_open(g_db, PS_INDEX_READ, &ix, &err) != PS_OK) {
+    fprintf(stderr, "open reader: %s\n", err.msg);
+    return -1;
+  }
+  ps_search_opts o = {0, 100};
+  long t = -1;
+  if (ps_search(ix, q, &o, &r, &err) == PS_OK) t = (long)r->total;
+  else fprintf(stderr, "search %s: %s\n", q, err.msg);
+  ps_results_free(r);
+  ps_index_close(ix);
+  return t;
+}
+
+static ps_index_stats stats(void) {
+  ps_index_stats st;
+  memset(&st, 0, sizeof st);
+  ps_index *ix = NULL;
+  ps_error err;
+  if (ps_index_open(g_db, PS_INDEX_READ, &ix, &err) == PS_OK) ps_index_stats_get(ix, &st);
+  ps_index_close(ix);
+  return st;
+}
+
+static const char A1[] = "# 标题\n\n第一段提到京津产业新城和alpha。\n\n第二段讲通武廊。\n\n第三段：营商环境。\n";
+static const char A2[] = "# 标题\n\n第一段改为佛罗伦萨小镇和omega。\n\n第二段讲通武廊。\n\n第三段：营商环境。\n\n新增的第四段。\n";
+static const char B[] = "# 另一篇\n\n大黄堡湿地生态补水。\n\n京津产业新城再次出现。\n";
+
+int main(void) {
+  snprintf(g_dir, sizeof g_dir, "/tmp/ps-test-index-XXXXXX");
+  if (!mkdtemp(g_dir)) return 1;
+  snprintf(g_db, sizeof g_db, "%s/db", g_dir);
+  ps_add_result res;
+  ps_error err;
+
+  /* A reader on nothing: a clear error, not a crash. */
+  {
+    ps_index *ix = NULL;
+    ps_error_clear(&err);
+    CHECK_INT(ps_index_open(g_db, PS_INDEX_READ, &ix, &err), PS_ERR_NOTFOUND);
+    CHECK(strstr(err.msg, "policy-index") != NULL);
+    CHECK(ix == NULL);
+  }
+
+  write_file("a.md", A1, sizeof A1 - 1);
+  write_file("b.md", B, sizeof B - 1);
+  ps_index *ix = writer();
+  CHECK_INT(add(ix, "a.md", &res), PS_OK);
+  CHECK_INT(res.status, PS_ADD_INDEXED);
+  size_t a_paras = res.paragraphs;
+  CHECK(a_paras >= 3);
+  CHECK_INT(add(ix, "b.md", &res), PS_OK);
+  size_t b_paras = res.paragraphs;
+
+  /* Locking: a second writer is refused while the first is open. */
+  {
+    ps_index *ix2 = NULL;
+    ps_error_clear(&err);
+    CHECK_INT(ps_index_open(g_db, PS_INDEX_WRITE, &ix2, &err), PS_ERR_LOCKED);
+    CHECK(strstr(err.msg, "another") != NULL);
+  }
+  /* Nothing is visible before the commit. */
+  commit(ix);
+  CHECK_INT(total("京津产业新城"), 2);
+  CHECK_INT(total("alpha"), 1);
+  CHECK_INT(total("通武廊"), 1);
+  CHECK_INT(stats().paragraphs, a_paras + b_paras);
+
+  /* Unchanged: skipped without reading. */
+  CHECK_INT(add(ix, "a.md", &res), PS_OK);
+  CHECK_INT(res.status, PS_ADD_UNCHANGED);
+
+  /* Changed: the old paragraphs are superseded, never shown again. */
+  write_file("a.md", A2, sizeof A2 - 1);
+  CHECK_INT(add(ix, "a.md", &res), PS_OK);
+  CHECK_INT(res.status, PS_ADD_INDEXED);
+  CHECK_INT(res.replaced, 1);
+  size_t a2_paras = res.paragraphs;
+  commit(ix);
+  CHECK_INT(total("alpha"), 0);
+  CHECK_INT(total("omega"), 1);
+  CHECK_INT(total("通武廊"), 1);
+  CHECK_INT(total("京津产业新城"), 1);
+  CHECK_INT(stats().paragraphs, a2_paras + b_paras);
+  CHECK_INT(stats().superseded, a_paras);
+
+  /* Touched, same bytes: skipped by content hash. */
+  {
+    struct utimbuf ut = {1000000000, 1000000000};
+    utime(path_of("a.md"), &ut);
+    CHECK_INT(add(ix, "a.md", &res), PS_OK);
+    CHECK_INT(res.status, PS_ADD_UNCHANGED);
+  }
+
+  /* Hostile input: binary and missing files fail alone, nothing is lost. */
+  {
+    static const char bin[] = "\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10";
+    write_file("image.txt", bin, sizeof bin - 1);
+    ps_error_clear(&err);
+    CHECK_INT(ps_index_add_file(ix, path_of("image.txt"), NULL, &res, &err), PS_ERR_FORMAT);
+    CHECK(strstr(err.msg, "image.txt") != NULL);
+    ps_error_clear(&err);
+    CHECK_INT(ps_index_add_file(ix, path_of("missing.txt"), NULL, &res, &err), PS_ERR_IO);
+    CHECK(strstr(err.msg, "missing.txt") != NULL);
+    commit(ix);
+    CHECK_INT(total("通武廊"), 1);
+  }
+
+  /* Remove. */
+  {
+    size_t removed = 0;
+    CHECK_INT(ps_index_remove(ix, path_of("b.md"), &removed, &err), PS_OK);
+    CHECK_INT(removed, 1);
+    commit(ix);
+    CHECK_INT(total("大黄堡湿地"), 0);
+    CHECK_INT(stats().files, 1);
+    CHECK_INT(ps_index_remove(ix, path_of("nothing.md"), &removed, &err), PS_OK);
+    CHECK_INT(removed, 0);
+  }
+
+  /* Optimise: superseded paragraphs are gone from the tables, results equal. */
+  {
+    ps_index_stats before = stats();
+    CHECK(before.lastdocid > before.paragraphs);
+    ps_error_clear(&err);
+    int rc = ps_index_optimize(ix, &err);
+    if (rc) fprintf(stderr, "optimize: %s\n", err.msg);
+    CHECK_INT(rc, PS_OK);
+    ps_index_stats after = stats();
+    CHECK_INT(after.paragraphs, before.paragraphs);
+    CHECK_INT(after.lastdocid, before.paragraphs);
+    CHECK_INT(after.superseded, 0);
+    CHECK(after.text_bytes < before.text_bytes);
+    CHECK_INT(total("omega"), 1);
+    CHECK_INT(total("通武廊"), 1);
+    /* The writer still works after the swap. */
+    write_file("b.md", B, sizeof B - 1);
+    CHECK_INT(add(ix, "b.md", &res), PS_OK);
+    commit(ix);
+    CHECK_INT(total("大黄堡湿地"), 1);
+  }
+
+  /* A writer that dies before committing leaves nothing behind. */
+  {
+    write_file("c.md", "# c\n\n未提交的段落zeta。\n", strlen("# c\n\n未提交的段落zeta。\n"));
+    CHECK_INT(add(ix, "c.md", &res), PS_OK);
+    ps_index_close(ix); /* no commit */
+    CHECK_INT(total("zeta"), 0);
+    ix = writer();
+  }
+
+  /* Leftovers past the committed length (a crash between store write and
+   * Xapian commit) are ignored by readers and cut off by the next writer. */
+  {
+    ps_index_close(ix);
+    char p[512];
+    snprintf(p, sizeof p, "%s/text.dat", g_db);
+    FILE *f = fopen(p, "ab");
+    fputs("garbage garbage garbage", f);
+    fclose(f);
+    snprintf(p, sizeof p, "%s/text.idx", g_db);
+    f = fopen(p, "ab");
+    fputs("12345678", f);
+    fclose(f);
+    CHECK_INT(total("通武廊"), 1);
+    ix = writer();
+    CHECK_INT(add(ix, "c.md", &res), PS_OK);
+    commit(ix);
+    CHECK_INT(total("zeta"), 1);
+    CHECK_INT(total("通武廊"), 1);
+  }
+
+  /* The shim: errors come back as codes and messages, never exceptions. */
+  {
+    ps_xdb *x = NULL;
+    CHECK_INT(ps_xdb_delete(ps_index_xdb(ix), 1), PS_ERR_XAPIAN);
+    CHECK(strlen(ps_xdb_errmsg(ps_index_xdb(ix))) > 0);
+    CHECK(ps_xdb_open("/nonexistent/ps-db", PS_XDB_READ, 0, &x) != PS_OK);
+    CHECK(strlen(ps_xdb_errmsg(x)) > 0);
+    ps_xdb_close(x);
+    char *v = NULL;
+    size_t n = 1;
+    CHECK_INT(ps_xdb_get_metadata(ps_index_xdb(ix), "no-such-key", &v, &n), PS_OK);
+    CHECK_INT(n, 0);
+    free(v);
+  }
+
+  /* A database of another tokenisation scheme is refused with advice. */
+  {
+    ps_xdb_set_metadata(ps_index_xdb(ix), "ps:scheme", "old-scheme", 10);
+    commit(ix);
+    ps_index_close(ix);
+    ix = NULL;
+    ps_error_clear(&err);
+    CHECK_INT(ps_index_open(g_db, PS_INDEX_READ, &ix, &err), PS_ERR_SCHEME);
+    CHECK(strstr(err.msg, "old-scheme") != NULL);
+    CHECK_INT(ps_index_open(g_db, PS_INDEX_WRITE, &ix, &err), PS_ERR_SCHEME);
+  }
+
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
+  if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", g_dir);
+  return CHECK_DONE();
+}

@@ -1,0 +1,173 @@
+/* test_tok.c: unit tests of the normaliser, the term generators and the
+ * match verifier (the contract in ps_tok.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "ps_tok.h"
+
+static char *norm(const char *s) {
+  ps_norm n;
+  if (ps_tok_normalize(s, strlen(s), 0, &n) != PS_OK) return NULL;
+  return n.text; /* caller frees */
+}
+
+static void check_norm(const char *in, const char *want) {
+  char *got = norm(in);
+  CHECK_STR(got, want);
+  free(got);
+}
+
+typedef struct terms {
+  char buf[4096];
+  size_t len;
+} terms;
+
+static int collect(void *ctx, const char *t, size_t n) {
+  terms *ts = ctx;
+  if (ts->len + n + 2 >= sizeof ts->buf) return 1;
+  memcpy(ts->buf + ts->len, t, n);
+  ts->len += n;
+  ts->buf[ts->len++] = '|';
+  ts->buf[ts->len] = '\0';
+  return 0;
+}
+
+static void check_index_terms(const char *text, const char *want) {
+  terms ts = {{0}, 0};
+  char *n = norm(text);
+  ps_tok_index_terms(n, strlen(n), collect, &ts);
+  CHECK_STR(ts.buf, want);
+  free(n);
+}
+
+static void check_query_terms(const char *q, const char *want, int want_exact) {
+  terms ts = {{0}, 0};
+  int exact = -1;
+  char *n = norm(q);
+  ps_tok_query_terms(n, strlen(n), collect, &ts, &exact);
+  CHECK_STR(ts.buf, want);
+  CHECK_INT(exact, want_exact);
+  free(n);
+}
+
+static int found(const char *text, const char *q) {
+  char *t = norm(text), *nq = norm(q);
+  size_t r = ps_tok_find(t, strlen(t), nq, strlen(nq), 0);
+  free(t);
+  free(nq);
+  return r != (size_t)-1;
+}
+
+int main(void) {
+  /* Normalisation: width, case, whitespace left by PDF extraction. */
+  check_norm("ＡＢＣ１２３，ｘ", "abc123,x");
+  check_norm("GDP 增长 5.5%", "gdp增长5.5%");
+  check_norm("2024 年", "2024年");
+  check_norm("高 标准农田", "高标准农田");
+  check_norm("hello   world", "hello world");
+  check_norm("  前后  ", "前后");
+  check_norm("a\tb\nc", "a b c");
+  check_norm("二〇三五年", "二〇三五年");
+  check_norm("⼀般", "一般");            /* Kangxi radical from a PDF */
+  check_norm("①项", "1项");
+  check_norm("津政发〔2021〕3号", "津政发〔2021〕3号");
+  check_norm("ＣＯＶＩＤ－１９", "covid-19");
+  check_norm("zero\xe2\x80\x8bwidth", "zerowidth"); /* U+200B removed */
+  check_norm("", "");
+  check_norm("   ", "");
+  check_norm("\xff\xfe", "\xef\xbf\xbd\xef\xbf\xbd"); /* invalid bytes: U+FFFD */
+
+  /* The map points each normalised byte at its source character. */
+  {
+    const char *src = "Ａ 年";
+    ps_norm n;
+    CHECK_INT(ps_tok_normalize(src, strlen(src), 1, &n), PS_OK);
+    CHECK_STR(n.text, "a年");
+    CHECK_INT(n.map[0], 0);  /* Ａ is 3 bytes at 0 */
+    CHECK_INT(n.map[1], 4);  /* 年 after the space */
+    CHECK_INT(n.map[3], 4);
+    CHECK_INT(n.map[n.len], strlen(src));
+    ps_norm_free(&n);
+  }
+
+  /* Index terms: unigrams and bigrams of CJK runs, whole tokens. */
+  check_index_terms("京津产业", "京|津|京津|产|津产|业|产业|");
+  check_index_terms("廊", "廊|");
+  check_index_terms("增长5.5%，5G基站", "增|长|增长|5.5|5g|基|站|基站|");
+  check_index_terms("AI and mail", "ai|and|mail|");
+  check_index_terms("v1.2.3", "v1.2.3|");
+  check_index_terms("15.", "15|");
+  check_index_terms("，。、", "");
+
+  /* Query terms and whether they alone prove a match. */
+  check_query_terms("京津产业新城", "京津|津产|产业|业新|新城|", 0);
+  check_query_terms("通武廊", "通武|武廊|", 0);
+  check_query_terms("通武", "通武|", 1);
+  check_query_terms("廊", "廊|", 1);
+  check_query_terms("2024年", "2024|年|", 0);
+  check_query_terms("5.5", "5.5|", 1);
+  check_query_terms("ai", "ai|", 1);
+  check_query_terms("%", "", 0);
+  check_query_terms("5%", "5|", 0);
+
+  /* Term truncation for very long tokens. */
+  {
+    char longtok[400];
+    memset(longtok, 'a', sizeof longtok - 1);
+    longtok[sizeof longtok - 1] = '\0';
+    terms ts = {{0}, 0};
+    int exact = -1;
+    ps_tok_query_terms(longtok, strlen(longtok), collect, &ts, &exact);
+    CHECK_INT(ts.len, PS_TOK_MAX_TERM + 1);
+    CHECK_INT(exact, 0); /* truncated: must be verified */
+  }
+
+  /* The matching contract. */
+  CHECK(found("京津产业新城建设", "产业新"));
+  CHECK(found("京津产业新城建设", "城"));
+  CHECK(!found("交通武器与武廊坊", "通武廊"));
+  CHECK(found("推进通武廊合作", "通武廊"));
+  CHECK(!found("send mail", "ai"));
+  CHECK(found("AI 产业", "ai"));
+  CHECK(found("发展AI产业", "ai"));
+  CHECK(!found("增长15%", "5"));
+  CHECK(!found("增长5.5%", "5"));
+  CHECK(found("增长5.5%", "5.5"));
+  CHECK(found("增长5.5%", "增长5.5%"));
+  CHECK(found("增长 5.5 %", "增长5.5%"));
+  CHECK(!found("增长15.5%", "5.5"));
+  CHECK(found("第5条", "5"));
+  CHECK(found("5.条", "5"));   /* '.' not between digits ends the token */
+  CHECK(found("2024 年", "2024年"));
+  CHECK(!found("12024年", "2024年"));
+  CHECK(found("5G基站", "5g基站"));
+  CHECK(!found("5G基站", "5"));
+  CHECK(found("高 标准农田", "高标准农田"));
+  CHECK(found("ＧＤＰ增长", "gdp"));
+  CHECK(!found("短", "更长的查询"));
+  CHECK(found("Hello  World", "hello world"));
+  CHECK(!found("hello world", "o w"));  /* cuts both tokens */
+  CHECK(!found("hello world", "lo wo"));
+  CHECK(found("a.b", "."));  /* punctuation matches literally */
+  CHECK(!found("1.5", "."));  /* ... but not inside a decimal token */
+
+  /* Finding every match in turn. */
+  {
+    const char *t = "通武廊，通武廊";
+    size_t p = ps_tok_find(t, strlen(t), "通武廊", strlen("通武廊"), 0);
+    CHECK_INT(p, 0);
+    p = ps_tok_find(t, strlen(t), "通武廊", strlen("通武廊"), p + 1);
+    CHECK_INT(p, 12);
+    CHECK(ps_tok_find(t, strlen(t), "通武廊", strlen("通武廊"), p + 1) == (size_t)-1);
+  }
+
+  /* Classes. */
+  CHECK_INT(ps_tok_class(0x4EAC), PS_TOK_CJK);
+  CHECK_INT(ps_tok_class(0x3007), PS_TOK_CJK);
+  CHECK_INT(ps_tok_class('a'), PS_TOK_ALNUM);
+  CHECK_INT(ps_tok_class(0xE9), PS_TOK_ALNUM);
+  CHECK_INT(ps_tok_class(0x3001), PS_TOK_OTHER);
+  CHECK_INT(ps_tok_class(0x3000), PS_TOK_SPACE);
+  return CHECK_DONE();
+}

@@ -51,7 +51,7 @@ typedef struct run {
   char **paths;
   int *named;   /* 1 when the path was named on the command line */
   size_t n, cap;
-  double t0;
+  double t0, last_line;
 } run;
 
 static double now_s(void) {
@@ -100,8 +100,18 @@ static int cmp_str(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* On a terminal: a bar redrawn after every file.  Otherwise (a log, a
+ * pipe): a plain line every 10 seconds, so long runs show they are alive. */
 static void progress(run *r, const char *path) {
-  if (!r->progress) return;
+  if (r->quiet) return;
+  if (!r->progress) {
+    double t = now_s();
+    if (t - r->last_line < 10) return;
+    r->last_line = t;
+    fprintf(stderr, "policy-index: %zu/%zu files, %zu paragraphs, %.0f s\n", r->files_done,
+            r->files_total, r->paragraphs, t - r->t0);
+    return;
+  }
   int width = 30, filled = r->files_total ? (int)(width * r->files_done / r->files_total) : 0;
   const char *base = strrchr(path, '/');
   base = base ? base + 1 : path;
@@ -231,7 +241,7 @@ int main(int argc, char **argv) {
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
   r.progress = !r.quiet && isatty(STDERR_FILENO);
-  r.t0 = now_s();
+  r.t0 = r.last_line = now_s();
   for (size_t i = 0; i < n_removes && !r.fatal; i++) {
     size_t removed = 0;
     if (ps_index_remove(r.ix, removes[i], &removed, &err) != PS_OK) {

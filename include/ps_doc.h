@@ -28,7 +28,9 @@ typedef struct ps_para {
 typedef struct ps_doc {
   char *title;       /* document title ("" if none found) */
   char *date;        /* ISO date "YYYY-MM-DD" if known, else "" */
-  const char *format;/* static string: "pdf-text", "text", "markdown", "html" */
+  const char *format;/* static string: "pdf-text", "text", "markdown", "html", "pdf" */
+  char *categories;  /* YAML front matter categories, comma-separated ("" if none) */
+  char *tags;        /* YAML front matter tags, comma-separated ("" if none) */
   ps_para *paras;
   size_t n_paras;
   size_t cap_paras;
@@ -45,6 +47,8 @@ int ps_doc_add(ps_doc *d, const char *text, size_t len, const char *section,
 /* Replaces the title / date with a copy of s.  PS_OK or PS_ERR_NOMEM. */
 int ps_doc_set_title(ps_doc *d, const char *s);
 int ps_doc_set_date(ps_doc *d, const char *s);
+int ps_doc_set_categories(ps_doc *d, const char *s);
+int ps_doc_set_tags(ps_doc *d, const char *s);
 
 /* Frees d and everything it owns.  Accepts NULL. */
 void ps_doc_free(ps_doc *d);

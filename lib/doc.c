@@ -21,8 +21,10 @@ ps_doc *ps_doc_new(void) {
   if (!d) return NULL;
   d->title = dup_n("", 0);
   d->date = dup_n("", 0);
+  d->categories = dup_n("", 0);
+  d->tags = dup_n("", 0);
   d->format = "text";
-  if (!d->title || !d->date) {
+  if (!d->title || !d->date || !d->categories || !d->tags) {
     ps_doc_free(d);
     return NULL;
   }
@@ -74,6 +76,16 @@ int ps_doc_set_date(ps_doc *d, const char *s) {
   return set_string(&d->date, s);
 }
 
+int ps_doc_set_categories(ps_doc *d, const char *s) {
+  if (!d) return PS_ERR_USAGE;
+  return set_string(&d->categories, s);
+}
+
+int ps_doc_set_tags(ps_doc *d, const char *s) {
+  if (!d) return PS_ERR_USAGE;
+  return set_string(&d->tags, s);
+}
+
 void ps_doc_free(ps_doc *d) {
   if (!d) return;
   for (size_t i = 0; i < d->n_paras; i++) {
@@ -83,5 +95,7 @@ void ps_doc_free(ps_doc *d) {
   free(d->paras);
   free(d->title);
   free(d->date);
+  free(d->categories);
+  free(d->tags);
   free(d);
 }

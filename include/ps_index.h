@@ -12,7 +12,15 @@
  *
  * Metadata keys: "ps:scheme", "ps:layout", "ps:dat_len", "ps:idx_len",
  * "ps:next_file", "file:<absolute path>" (a JSON record per file),
- * "dead:<first id, 10 digits>" (count of superseded ids from there). */
+ * "dead:<first id, 10 digits>" (count of superseded ids from there).
+ *
+ * Filter terms on every paragraph (boolean, no weight; content terms are
+ * CJK or lower-case, so upper-case prefixes cannot collide):
+ *   Y<year>  each year the document covers      R<region>  its region
+ *   T<type>  each document type                  P<name>    each project the
+ *                                                           paragraph names
+ * Value slot PS_SLOT_DATE holds "YYYYMMDD" (or the first year, "YYYY0000")
+ * for sorting by date. */
 #ifndef PS_INDEX_H
 #define PS_INDEX_H
 
@@ -27,7 +35,8 @@
 extern "C" {
 #endif
 
-#define PS_INDEX_LAYOUT "1"
+#define PS_INDEX_LAYOUT "2"
+#define PS_SLOT_DATE 0
 
 typedef struct ps_index ps_index;
 
@@ -38,6 +47,10 @@ typedef struct ps_file_info {
   char *title;     /* document title, or "" */
   char *date;      /* "YYYY-MM-DD" or "" */
   char *format;
+  char *years;     /* metadata (ps_meta.h): comma-separated years covered */
+  char *region, *types, *issuer, *doc_number, *categories, *tags;
+  char *sidecar;   /* the NAME.meta.json used, "" if none */
+  int64_t sidecar_mtime_ns;
   uint64_t size;
   int64_t mtime_ns;
   uint64_t hash;   /* FNV-1a 64 of the bytes */

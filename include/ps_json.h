@@ -4,6 +4,7 @@
 #define PS_JSON_H
 
 #include <cjson/cJSON.h>
+#include "ps_catalog.h"
 #include "ps_search.h"
 
 #ifdef __cplusplus
@@ -12,8 +13,10 @@ extern "C" {
 
 #define PS_SNIPPET_WIDTH 120
 
-/* {"doc": {"path", "title"}, "paragraph", "section", "text", "snippet",
- *  "snippet_highlights", "highlights", "score"}: highlights are [start, end)
+/* {"doc": {"path", "title", "date", "years": [], "region", "types": [],
+ *  "issuer", "doc_number"}, "paragraph", "section", "text", "snippet",
+ *  "snippet_highlights", "highlights", "projects", "score"}: projects are the
+ * names the paragraph mentions (ps_projects.h); highlights are [start, end)
  * pairs of character offsets into "text", snippet_highlights into
  * "snippet".  with_score = 0 leaves "score" out (export).  NULL when out
  * of memory; the caller frees with cJSON_Delete. */
@@ -21,6 +24,13 @@ cJSON *ps_json_hit(const ps_hit *h, int with_score);
 
 /* {"query", "total", "took_ms", "offset", "hits": [...]}. */
 cJSON *ps_json_results(const ps_results *r, size_t offset);
+
+/* {"projects": [{"name", "count", "documents": [{"path", "title", "year",
+ * "count"}]}]}: year is the first year the document covers. */
+cJSON *ps_json_projects(const ps_project *p, size_t n);
+
+/* A comma-separated list as a JSON array of strings. */
+cJSON *ps_json_list(const char *list);
 
 #ifdef __cplusplus
 }

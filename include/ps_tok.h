@@ -34,7 +34,7 @@
 extern "C" {
 #endif
 
-#define PS_TOK_SCHEME "ps-bigram-unigram-nopos-1"
+#define PS_TOK_SCHEME "ps-bigram-unigram-nopos-2"
 #define PS_TOK_MAX_TERM 120
 
 /* Normalised text.  map (when requested) has len + 1 entries: map[i] is the

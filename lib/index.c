@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ps_meta.h"
+#include "ps_projects.h"
 #include "ps_tok.h"
 
 typedef struct dead_range {
@@ -116,11 +118,15 @@ static char *xstrdup(const char *s) { return strdup(s ? s : ""); }
 
 /* ---- the registry ---- */
 
+/* The string fields of ps_file_info, for the code that treats them alike. */
+#define FILE_INFO_STRINGS(X)                                                      \
+  X(path) X(title) X(date) X(format) X(years) X(region) X(types) X(issuer)       \
+  X(doc_number) X(categories) X(tags) X(sidecar)
+
 static void file_info_clear(ps_file_info *f) {
-  free(f->path);
-  free(f->title);
-  free(f->date);
-  free(f->format);
+#define FREE_FIELD(name) free(f->name);
+  FILE_INFO_STRINGS(FREE_FIELD)
+#undef FREE_FIELD
   memset(f, 0, sizeof *f);
 }
 
@@ -130,10 +136,10 @@ static char *file_info_json(const ps_file_info *f) {
   snprintf(hash, sizeof hash, "%016" PRIx64, f->hash);
   if (!o) return NULL;
   cJSON_AddNumberToObject(o, "no", f->file_no);
-  cJSON_AddStringToObject(o, "path", f->path);
-  cJSON_AddStringToObject(o, "title", f->title);
-  cJSON_AddStringToObject(o, "date", f->date);
-  cJSON_AddStringToObject(o, "format", f->format);
+#define ADD_FIELD(name) cJSON_AddStringToObject(o, #name, f->name ? f->name : "");
+  FILE_INFO_STRINGS(ADD_FIELD)
+#undef ADD_FIELD
+  cJSON_AddNumberToObject(o, "sidecar_mtime_ns", (double)f->sidecar_mtime_ns);
   cJSON_AddNumberToObject(o, "size", (double)f->size);
   cJSON_AddNumberToObject(o, "mtime_ns", (double)f->mtime_ns);
   cJSON_AddStringToObject(o, "hash", hash);
@@ -160,17 +166,18 @@ static int file_info_parse(const char *json, size_t len, ps_file_info *f) {
   cJSON *o = cJSON_ParseWithLength(json, len);
   if (!o) return PS_ERR_CORRUPT;
   f->file_no = (uint32_t)jnum(o, "no");
-  f->path = xstrdup(jstr(o, "path"));
-  f->title = xstrdup(jstr(o, "title"));
-  f->date = xstrdup(jstr(o, "date"));
-  f->format = xstrdup(jstr(o, "format"));
+  int ok = 1;
+#define PARSE_FIELD(name) ok &= (f->name = xstrdup(jstr(o, #name))) != NULL;
+  FILE_INFO_STRINGS(PARSE_FIELD)
+#undef PARSE_FIELD
+  f->sidecar_mtime_ns = (int64_t)jnum(o, "sidecar_mtime_ns");
   f->size = (uint64_t)jnum(o, "size");
   f->mtime_ns = (int64_t)jnum(o, "mtime_ns");
   f->hash = strtoull(jstr(o, "hash"), NULL, 16);
   f->first = (uint32_t)jnum(o, "first");
   f->count = (uint32_t)jnum(o, "count");
   cJSON_Delete(o);
-  if (!f->path || !f->title || !f->date || !f->format) {
+  if (!ok) {
     file_info_clear(f);
     return PS_ERR_NOMEM;
   }
@@ -432,12 +439,62 @@ static int add_term_cb(void *vctx, const char *t, size_t n) {
   return ps_xdoc_add_term(((term_ctx *)vctx)->doc, t, n, 1);
 }
 
-/* Adds one paragraph whose normalised text is norm. */
-static int add_paragraph(ps_index *ix, const ps_store_rec *rec, uint32_t *docid,
-                         ps_error *err) {
+/* Adds the boolean filter term prefix+value (value cut at a character
+ * boundary to fit Xapian's term limit). */
+static int add_filter(ps_xdoc *doc, char prefix, const char *value, size_t n) {
+  char term[241];
+  if (n == 0) return PS_OK;
+  if (n > sizeof term - 2) {
+    n = sizeof term - 2;
+    while (n > 0 && ((unsigned char)value[n] & 0xC0) == 0x80) n--;
+  }
+  term[0] = prefix;
+  memcpy(term + 1, value, n);
+  return ps_xdoc_add_term(doc, term, n + 1, 0);
+}
+
+/* The same for every item of a comma-separated list. */
+static int add_filter_list(ps_xdoc *doc, char prefix, const char *list) {
+  int rc = PS_OK;
+  while (list && *list && rc == PS_OK) {
+    const char *e = strchr(list, ',');
+    size_t n = e ? (size_t)(e - list) : strlen(list);
+    rc = add_filter(doc, prefix, list, n);
+    list += n + (e ? 1 : 0);
+  }
+  return rc;
+}
+
+static int add_project_cb(void *vctx, const char *name, size_t n, int kind) {
+  (void)kind;
+  return add_filter(((term_ctx *)vctx)->doc, 'P', name, n);
+}
+
+/* Adds one paragraph: its content terms (from the normalised text), the
+ * filter terms of its file and of the projects it names, the date value;
+ * then its record in the store. */
+static int add_paragraph(ps_index *ix, const ps_store_rec *rec, const ps_file_info *f,
+                         uint32_t *docid, ps_error *err) {
   term_ctx tc = {ix->doc};
   ps_xdoc_clear(ix->doc);
   int rc = ps_tok_index_terms(rec->norm, rec->norm_len, add_term_cb, &tc);
+  if (rc == PS_OK) rc = add_filter_list(ix->doc, 'Y', f->years);
+  if (rc == PS_OK) rc = add_filter_list(ix->doc, 'T', f->types);
+  if (rc == PS_OK && f->region[0]) {
+    ps_norm rn;
+    rc = ps_tok_normalize(f->region, strlen(f->region), 0, &rn);
+    if (rc == PS_OK) rc = add_filter(ix->doc, 'R', rn.text, rn.len);
+    ps_norm_free(&rn);
+  }
+  if (rc == PS_OK) rc = ps_proj_extract(rec->text, rec->text_len, add_project_cb, &tc);
+  if (rc == PS_OK) {
+    char date[16] = "";
+    if (strlen(f->date) >= 10)
+      snprintf(date, sizeof date, "%.4s%.2s%.2s", f->date, f->date + 5, f->date + 8);
+    else if (strlen(f->years) >= 4)
+      snprintf(date, sizeof date, "%.4s0000", f->years);
+    if (date[0]) rc = ps_xdoc_set_value(ix->doc, PS_SLOT_DATE, date, strlen(date));
+  }
   if (rc) return ps_error_set(err, rc, "out of memory while building terms");
   unsigned id = 0;
   rc = ps_xdb_add(ix->xdb, ix->doc, &id);
@@ -491,7 +548,9 @@ int ps_index_add_file(ps_index *ix, const char *path, const ps_ingest_opts *opts
   size_t len = 0;
   struct stat sb;
   ps_doc *doc = NULL;
+  ps_meta meta;
   ps_file_info old, nf;
+  memset(&meta, 0, sizeof meta);
   memset(&old, 0, sizeof old);
   memset(&nf, 0, sizeof nf);
   memset(res, 0, sizeof *res);
@@ -503,14 +562,21 @@ int ps_index_add_file(ps_index *ix, const char *path, const ps_ingest_opts *opts
     goto done;
   }
   int64_t mtime = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
-  if (found && old.size == (uint64_t)sb.st_size && old.mtime_ns == mtime) {
+  char sidecar[PATH_MAX];
+  struct stat scs;
+  int64_t sc_mtime = 0;
+  ps_meta_sidecar_path(abs, sidecar, sizeof sidecar);
+  if (sidecar[0] && stat(sidecar, &scs) == 0)
+    sc_mtime = (int64_t)scs.st_mtim.tv_sec * 1000000000 + scs.st_mtim.tv_nsec;
+  int same_sidecar = found && strcmp(old.sidecar, sidecar) == 0 && old.sidecar_mtime_ns == sc_mtime;
+  if (found && same_sidecar && old.size == (uint64_t)sb.st_size && old.mtime_ns == mtime) {
     res->status = PS_ADD_UNCHANGED;
     res->paragraphs = old.count;
     goto done;
   }
   if ((rc = read_whole(abs, &data, &len, &sb, err))) goto done;
   uint64_t hash = fnv1a(data, len);
-  if (found && old.size == len && old.hash == hash) {
+  if (found && same_sidecar && old.size == len && old.hash == hash) {
     /* Touched but not changed: remember the new mtime only. */
     old.mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
     rc = registry_put(ix, &old, err);
@@ -519,12 +585,22 @@ int ps_index_add_file(ps_index *ix, const char *path, const ps_ingest_opts *opts
     goto done;
   }
   if ((rc = ps_ingest_buffer(path, data, len, opts, &doc, err))) goto done;
+  if ((rc = ps_meta_derive(doc, abs, &meta, err))) goto done;
 
   nf.file_no = ix->next_file++;
   nf.path = abs;
-  nf.title = doc->title;
-  nf.date = doc->date;
+  nf.title = meta.title;
+  nf.date = meta.date;
   nf.format = (char *)doc->format;
+  nf.years = meta.years;
+  nf.region = meta.region;
+  nf.types = meta.types;
+  nf.issuer = meta.issuer;
+  nf.doc_number = meta.doc_number;
+  nf.categories = meta.categories;
+  nf.tags = meta.tags;
+  nf.sidecar = meta.sidecar;
+  nf.sidecar_mtime_ns = sc_mtime;
   nf.size = len;
   nf.mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
   nf.hash = hash;
@@ -539,7 +615,7 @@ int ps_index_add_file(ps_index *ix, const char *path, const ps_ingest_opts *opts
                         norm.text, norm.len, p->text, p->len,
                         p->section ? p->section : "", p->section ? strlen(p->section) : 0};
     uint32_t id = 0;
-    rc = add_paragraph(ix, &rec, &id, err);
+    rc = add_paragraph(ix, &rec, &nf, &id, err);
     if (rc == PS_OK && i == 0) nf.first = id;
     ps_norm_free(&norm);
   }
@@ -554,6 +630,7 @@ int ps_index_add_file(ps_index *ix, const char *path, const ps_ingest_opts *opts
   }
 done:
   if (found) file_info_clear(&old);
+  ps_meta_free(&meta);
   ps_doc_free(doc);
   free(data);
   return rc;
@@ -738,7 +815,7 @@ int ps_index_optimize(ps_index *ix, ps_error *err) {
         break;
       }
       uint32_t id;
-      rc = add_paragraph(out, &rec, &id, err);
+      rc = add_paragraph(out, &rec, &f, &id, err);
       if (k == 0) first = id;
     }
     f.first = first;

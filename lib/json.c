@@ -2,7 +2,11 @@
 #include "ps_json.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "ps_projects.h"
 #include "ps_snippet.h"
 
 static cJSON *spans_json(const char *text, const ps_span *sp, size_t n) {
@@ -22,6 +26,54 @@ static cJSON *spans_json(const char *text, const ps_span *sp, size_t n) {
   return a;
 }
 
+static int add_project(void *ctx, const char *name, size_t len, int kind) {
+  (void)kind;
+  char *s = strndup(name, len);
+  if (!s) return PS_ERR_NOMEM;
+  cJSON_AddItemToArray(ctx, cJSON_CreateString(s));
+  free(s);
+  return 0;
+}
+
+cJSON *ps_json_list(const char *list) {
+  cJSON *a = cJSON_CreateArray();
+  while (a && list && *list) {
+    const char *e = strchr(list, ',');
+    size_t n = e ? (size_t)(e - list) : strlen(list);
+    char *item = strndup(list, n);
+    if (item) cJSON_AddItemToArray(a, cJSON_CreateString(item));
+    free(item);
+    list += n + (e ? 1 : 0);
+  }
+  return a;
+}
+
+cJSON *ps_json_projects(const ps_project *p, size_t n) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON *arr = cJSON_AddArrayToObject(o, "projects");
+  for (size_t i = 0; arr && i < n; i++) {
+    cJSON *po = cJSON_CreateObject();
+    if (!po) break;
+    cJSON_AddStringToObject(po, "name", p[i].name);
+    cJSON_AddNumberToObject(po, "count", (double)p[i].count);
+    cJSON *docs = cJSON_AddArrayToObject(po, "documents");
+    for (size_t k = 0; docs && k < p[i].n_docs; k++) {
+      const ps_file_info *f = p[i].docs[k].file;
+      cJSON *d = cJSON_CreateObject();
+      if (!d) break;
+      char year[8] = "";
+      snprintf(year, sizeof year, "%.4s", f->years[0] ? f->years : f->date);
+      cJSON_AddStringToObject(d, "path", f->path);
+      cJSON_AddStringToObject(d, "title", f->title);
+      cJSON_AddStringToObject(d, "year", year);
+      cJSON_AddNumberToObject(d, "count", (double)p[i].docs[k].count);
+      cJSON_AddItemToArray(docs, d);
+    }
+    cJSON_AddItemToArray(arr, po);
+  }
+  return o;
+}
+
 cJSON *ps_json_hit(const ps_hit *h, int with_score) {
   ps_snippet sn;
   if (ps_snippet_make(h->text, h->text_len, h->highlights, h->n_highlights,
@@ -30,8 +82,15 @@ cJSON *ps_json_hit(const ps_hit *h, int with_score) {
   cJSON *o = cJSON_CreateObject();
   cJSON *doc = cJSON_AddObjectToObject(o, "doc");
   if (doc) {
-    cJSON_AddStringToObject(doc, "path", h->file ? h->file->path : "");
-    cJSON_AddStringToObject(doc, "title", h->file ? h->file->title : "");
+    const ps_file_info *f = h->file;
+    cJSON_AddStringToObject(doc, "path", f ? f->path : "");
+    cJSON_AddStringToObject(doc, "title", f ? f->title : "");
+    cJSON_AddStringToObject(doc, "date", f ? f->date : "");
+    cJSON_AddItemToObject(doc, "years", ps_json_list(f ? f->years : ""));
+    cJSON_AddStringToObject(doc, "region", f ? f->region : "");
+    cJSON_AddItemToObject(doc, "types", ps_json_list(f ? f->types : ""));
+    cJSON_AddStringToObject(doc, "issuer", f ? f->issuer : "");
+    cJSON_AddStringToObject(doc, "doc_number", f ? f->doc_number : "");
   }
   cJSON_AddNumberToObject(o, "paragraph", h->paragraph);
   cJSON_AddStringToObject(o, "section", h->section ? h->section : "");
@@ -39,6 +98,8 @@ cJSON *ps_json_hit(const ps_hit *h, int with_score) {
   cJSON_AddStringToObject(o, "snippet", sn.text);
   cJSON_AddItemToObject(o, "snippet_highlights", spans_json(sn.text, sn.spans, sn.n_spans));
   cJSON_AddItemToObject(o, "highlights", spans_json(h->text, h->highlights, h->n_highlights));
+  cJSON *projects = cJSON_AddArrayToObject(o, "projects");
+  if (projects) ps_proj_extract(h->text, h->text_len, add_project, projects);
   if (with_score) cJSON_AddNumberToObject(o, "score", round(h->score * 1e4) / 1e4);
   ps_snippet_free(&sn);
   return o;

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ps_tok.h"
 
@@ -60,9 +61,78 @@ static int add_word(ps_query *pq, size_t *cap, const char *w, size_t len, int qu
   return PS_OK;
 }
 
+static const char *const field_names[] = {"year", "region", "type", "project"};
+
+/* FIELD: at q+i (ASCII letters then ':')?  Returns the length of "FIELD:"
+ * and the field (-1 when the letters name no field), 0 when not a field. */
+static size_t field_prefix(const char *s, int *field) {
+  size_t n = 0;
+  while ((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z')) n++;
+  if (n == 0 || s[n] != ':') return 0;
+  *field = -1;
+  for (int f = 0; f < (int)(sizeof field_names / sizeof *field_names); f++)
+    if (strlen(field_names[f]) == n && strncasecmp(s, field_names[f], n) == 0) *field = f;
+  return n + 1;
+}
+
+static int parse_year(const char *s, size_t n, int *y) {
+  if (n != 4) return -1;
+  int v = 0;
+  for (size_t i = 0; i < 4; i++) {
+    if (s[i] < '0' || s[i] > '9') return -1;
+    v = v * 10 + (s[i] - '0');
+  }
+  *y = v;
+  return 0;
+}
+
+static int add_filter(ps_query *pq, size_t *cap, int field, const char *v, size_t len,
+                      size_t pos, ps_error *err) {
+  ps_qfilter f;
+  memset(&f, 0, sizeof f);
+  f.field = field;
+  f.pos = pos;
+  if (field == PS_QF_YEAR) {
+    const char *dots = NULL;
+    for (size_t i = 0; i + 1 < len; i++)
+      if (v[i] == '.' && v[i + 1] == '.') { dots = v + i; break; }
+    int bad = dots ? parse_year(v, (size_t)(dots - v), &f.year_from) ||
+                         parse_year(dots + 2, len - (size_t)(dots - v) - 2, &f.year_to)
+                   : parse_year(v, len, &f.year_from);
+    if (!dots) f.year_to = f.year_from;
+    if (bad || f.year_from > f.year_to)
+      return ps_error_set(err, PS_ERR_QUERY,
+                          "bad year at character %zu: '%.*s' (write year:2024 or "
+                          "year:2020..2024)", pos + 1, (int)len, v);
+  } else {
+    ps_norm n;
+    if (ps_tok_normalize(v, len, 0, &n) != PS_OK)
+      return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+    if (n.len == 0) {
+      ps_norm_free(&n);
+      return ps_error_set(err, PS_ERR_QUERY, "empty value for %s: at character %zu",
+                          field_names[field], pos + 1);
+    }
+    f.value = n.text;
+    f.value_len = n.len;
+  }
+  if (pq->n_filters == *cap) {
+    size_t c = *cap ? *cap * 2 : 4;
+    ps_qfilter *nf = realloc(pq->filters, c * sizeof *nf);
+    if (!nf) {
+      free(f.value);
+      return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+    }
+    pq->filters = nf;
+    *cap = c;
+  }
+  pq->filters[pq->n_filters++] = f;
+  return PS_OK;
+}
+
 int ps_query_parse(const char *q, ps_query **out, ps_error *err) {
-  int rc = PS_OK;
-  size_t cap = 0, i = 0, len = strlen(q);
+  int rc = PS_OK, field;
+  size_t cap = 0, fcap = 0, i = 0, len = strlen(q), fl;
   ps_query *pq = calloc(1, sizeof *pq);
   *out = NULL;
   if (!pq) return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
@@ -71,6 +141,38 @@ int ps_query_parse(const char *q, ps_query **out, ps_error *err) {
     const char *closer;
     if (is_space_at(q + i, &n)) {
       i += n;
+    } else if ((fl = field_prefix(q + i, &field))) {
+      size_t pos = char_pos(q, i);
+      if (field < 0) {
+        rc = ps_error_set(err, PS_ERR_QUERY,
+                          "unknown field '%.*s' at character %zu (fields: year, region, "
+                          "type, project)", (int)(fl - 1), q + i, pos + 1);
+        break;
+      }
+      i += fl;
+      const char *v = q + i, *closer;
+      size_t vl;
+      if ((n = open_quote(q + i, &closer))) {
+        const char *end = strstr(q + i + n, closer);
+        if (!end) {
+          rc = ps_error_set(err, PS_ERR_QUERY,
+                            "unbalanced quote: the quote at character %zu is never closed",
+                            char_pos(q, i) + 1);
+          break;
+        }
+        v = q + i + n;
+        vl = (size_t)(end - v);
+        i = (size_t)(end - q) + strlen(closer);
+      } else {
+        while (i < len && !is_space_at(q + i, &n)) i++;
+        vl = (size_t)(q + i - v);
+      }
+      if (vl == 0) {
+        rc = ps_error_set(err, PS_ERR_QUERY, "empty value for %s: at character %zu",
+                          field_names[field], pos + 1);
+        break;
+      }
+      rc = add_filter(pq, &fcap, field, v, vl, pos, err);
     } else if ((n = open_quote(q + i, &closer))) {
       const char *end = strstr(q + i + n, closer);
       if (!end) {
@@ -87,7 +189,7 @@ int ps_query_parse(const char *q, ps_query **out, ps_error *err) {
       rc = add_word(pq, &cap, q + st, i - st, 0, char_pos(q, st), err);
     }
   }
-  if (rc == PS_OK && pq->n_words == 0)
+  if (rc == PS_OK && pq->n_words == 0 && pq->n_filters == 0)
     rc = ps_error_set(err, PS_ERR_QUERY, "empty query: nothing to search for");
   if (rc) {
     ps_query_free(pq);
@@ -104,5 +206,7 @@ void ps_query_free(ps_query *q) {
     free(q->words[i].norm);
   }
   free(q->words);
+  for (size_t i = 0; i < q->n_filters; i++) free(q->filters[i].value);
+  free(q->filters);
   free(q);
 }

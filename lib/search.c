@@ -3,6 +3,7 @@
  * exact totals, and highlight spans for the returned hits. */
 #include "ps_search.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -139,8 +140,91 @@ int ps_search_highlight(const ps_query *pq, const char *text, size_t len, ps_spa
   return PS_OK;
 }
 
+/* ---- field filters ---- */
+
+typedef struct match_terms {
+  const ps_qfilter *f;
+  ps_xq **q;
+  size_t n, cap;
+  int nomem;
+} match_terms;
+
+/* Keeps the filter terms (prefix + value) whose value contains f's value
+ * after normalisation. */
+static int match_term_cb(void *vctx, const char *t, size_t len, unsigned tf) {
+  match_terms *m = vctx;
+  (void)tf;
+  if (m->f->field != PS_QF_YEAR) { /* years are exact terms already */
+    ps_norm n;
+    if (ps_tok_normalize(t + 1, len - 1, 0, &n) != PS_OK) return m->nomem = 1;
+    int hit = memmem(n.text, n.len, m->f->value, m->f->value_len) != NULL;
+    ps_norm_free(&n);
+    if (!hit) return 0;
+  }
+  if (m->n == m->cap) {
+    size_t c = m->cap ? m->cap * 2 : 8;
+    ps_xq **q = realloc(m->q, c * sizeof *q);
+    if (!q) return m->nomem = 1;
+    m->q = q;
+    m->cap = c;
+  }
+  if (!(m->q[m->n] = ps_xq_term(t, len, 1))) return m->nomem = 1;
+  m->n++;
+  return 0;
+}
+
+/* The AND of the query's filters, each an OR of the filter terms it
+ * accepts.  *none is set when some filter accepts no term at all (the
+ * result is then empty).  *out is NULL when there are no filters. */
+static int build_filters(ps_index *ix, const ps_query *pq, ps_xq **out, int *none,
+                         ps_error *err) {
+  static const char prefix[] = {'Y', 'R', 'T', 'P'};
+  ps_xq **ands = calloc(pq->n_filters + 1, sizeof *ands);
+  size_t na = 0;
+  int rc = PS_OK;
+  *out = NULL;
+  *none = 0;
+  if (!ands) return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+  for (size_t i = 0; i < pq->n_filters && rc == PS_OK && !*none; i++) {
+    const ps_qfilter *f = &pq->filters[i];
+    match_terms m = {f, NULL, 0, 0, 0};
+    if (f->field == PS_QF_YEAR) {
+      for (int y = f->year_from; y <= f->year_to && y - f->year_from < 1000 && !m.nomem; y++) {
+        char t[16];
+        int n = snprintf(t, sizeof t, "Y%d", y);
+        unsigned tf = 0;
+        if (ps_xdb_termfreq(ps_index_xdb(ix), t, (size_t)n, &tf) == PS_OK && tf)
+          match_term_cb(&m, t, (size_t)n, tf);
+      }
+    } else {
+      char p[2] = {prefix[f->field], 0};
+      int xr = ps_xdb_allterms(ps_index_xdb(ix), p, 1, match_term_cb, &m);
+      if (xr && !m.nomem)
+        rc = ps_error_set(err, xr, "reading filter terms: %s", ps_xdb_errmsg(ps_index_xdb(ix)));
+    }
+    if (m.nomem) rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+    if (rc == PS_OK && m.n == 0) *none = 1;
+    if (rc == PS_OK && m.n) {
+      ands[na] = m.n == 1 ? m.q[0] : ps_xq_op(PS_XQ_OR, m.q, m.n, 0);
+      if (!ands[na]) rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+      na++;
+      m.n = 0;
+    }
+    for (size_t k = 0; k < m.n; k++) ps_xq_free(m.q[k]);
+    free(m.q);
+  }
+  if (rc == PS_OK && !*none && na) {
+    *out = na == 1 ? ands[0] : ps_xq_op(PS_XQ_AND, ands, na, 0);
+    if (!*out) rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+  } else {
+    for (size_t k = 0; k < na; k++) ps_xq_free(ands[k]);
+  }
+  free(ands);
+  return rc;
+}
+
 /* A query whose words have no indexable character at all (only
- * punctuation): scan every live paragraph. */
+ * punctuation) and no filter: scan every live paragraph. */
 static int scan_all(ps_index *ix, const verify_ctx *v, const ps_search_opts *o,
                     ps_results *res, ps_error *err) {
   ps_index_stats st;
@@ -197,11 +281,23 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
     needs[w] = !exact;
     v.any_check |= needs[w];
   }
-  if (tl.n == 0) {
+  int none = 0;
+  ps_xq *filt = NULL;
+  if ((rc = build_filters(ix, pq, &filt, &none, err))) goto done;
+  if (none) {
+    /* A filter that accepts nothing: an empty result, not an error. */
+  } else if (tl.n == 0 && !filt) {
     if ((rc = scan_all(ix, &v, &o, res, err))) goto done;
   } else {
-    xq = tl.n == 1 ? tl.q[0] : ps_xq_op(PS_XQ_AND, tl.q, tl.n, 0);
-    for (size_t i = 0; i < tl.n; i++) tl.q[i] = NULL; /* now owned by xq */
+    ps_xq *content = NULL;
+    if (tl.n) content = tl.n == 1 ? tl.q[0] : ps_xq_op(PS_XQ_AND, tl.q, tl.n, 0);
+    for (size_t i = 0; i < tl.n; i++) tl.q[i] = NULL; /* now owned by content */
+    if (content && filt) {
+      ps_xq *pair[2] = {content, filt};
+      xq = ps_xq_op(PS_XQ_FILTER, pair, 2, 0);
+    } else {
+      xq = content ? content : filt;
+    }
     if (!xq) {
       rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
       goto done;

@@ -83,9 +83,20 @@ static void nb_put(nbuf *b, int32_t cp, uint32_t src) {
   b->len += (size_t)n;
 }
 
+/* Brackets of every shape are one: document numbers are written 〔2021〕,
+ * [2021], ［2021］ or (2021) and must all match one another. */
+static int32_t unify_bracket(int32_t c) {
+  switch (c) {
+    case '[': case 0x3014: case 0x3010: case 0x3016: case 0x3018: return '(';
+    case ']': case 0x3015: case 0x3011: case 0x3017: case 0x3019: return ')';
+    default: return c;
+  }
+}
+
 /* Folds one code point into out[] (up to 18 code points); returns the count,
  * 0 when the character disappears (format characters, controls). */
 static int fold_char(int32_t c, int32_t out[18]) {
+  c = unify_bracket(c);
   if (c < 0x80) {
     if (c >= 'A' && c <= 'Z') c += 'a' - 'A';
     if (c < 0x20 || c == 0x7F) {
@@ -111,7 +122,7 @@ static int fold_char(int32_t c, int32_t out[18]) {
   int k = 0;
   for (utf8proc_ssize_t i = 0; i < n; i++) {
     if (utf8proc_category(buf[i]) == UTF8PROC_CATEGORY_CF) continue;
-    out[k++] = buf[i];
+    out[k++] = unify_bracket(buf[i]);
   }
   return k;
 }

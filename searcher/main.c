@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ps_catalog.h"
 #include "ps_index.h"
 #include "ps_json.h"
 #include "ps_search.h"
@@ -17,7 +18,8 @@ static void usage(FILE *f) {
         "       policy-search [OPTIONS] --export\n"
         "Find every paragraph that contains all the words of QUERY, best first.\n"
         "Words are separated by spaces; \"double quotes\" keep a phrase with spaces\n"
-        "together.  Chinese matches as substrings (one character included), Latin\n"
+        "together; year:2024, year:2020..2024, region:武清, type:政府工作报告 and\n"
+        "project:通武廊 restrict the hits.  Chinese matches as substrings (one character included), Latin\n"
         "letters and numbers as whole words (5 does not match 15 or 5.5).\n"
         "\n"
         "  -d, --db DIR        database directory (default: $POLICY_SEARCH_DB, else\n"
@@ -32,6 +34,8 @@ static void usage(FILE *f) {
         "                      print one JSON object per line\n"
         "      --export        print every indexed paragraph as JSON Lines, in\n"
         "                      document order\n"
+        "      --projects      list the named projects (those whose name contains\n"
+        "                      QUERY, if given) with counts, documents and years\n"
         "      --color WHEN    highlight with colour: auto (default: on a terminal,\n"
         "                      unless NO_COLOR is set), always, never\n"
         "  -h, --help          show this help\n"
@@ -62,7 +66,11 @@ static void print_hit_terminal(const ps_hit *h, size_t rank, int color) {
   base = base ? base + 1 : path;
   const char *title = h->file && h->file->title[0] ? h->file->title : base;
   printf("%s%zu. %s%s\n", bold, rank, title, off);
-  printf("   %s%s ¶%u%s\n", dim, base, h->paragraph, off);
+  printf("   %s%s ¶%u", dim, base, h->paragraph);
+  if (h->file && h->file->years[0]) printf(" · %s", h->file->years);
+  if (h->file && h->file->region[0]) printf(" · %s", h->file->region);
+  if (h->file && h->file->types[0]) printf(" · %s", h->file->types);
+  printf("%s\n", off);
   if (h->section && h->section[0]) printf("   %s%s%s\n", dim, h->section, off);
   ps_snippet sn;
   if (ps_snippet_make(h->text, h->text_len, h->highlights, h->n_highlights,
@@ -105,6 +113,34 @@ static int export_all(ps_index *ix) {
   return 0;
 }
 
+static int list_projects(ps_index *ix, const char *q, int json) {
+  ps_project *p = NULL;
+  size_t n = 0;
+  ps_error err;
+  ps_error_clear(&err);
+  if (ps_catalog_projects(ix, q, &p, &n, &err) != PS_OK) {
+    fprintf(stderr, "policy-search: %s\n", err.msg);
+    return 2;
+  }
+  int status = n ? 0 : 1;
+  if (json) {
+    if (print_json(ps_json_projects(p, n))) status = 2;
+  } else {
+    for (size_t i = 0; i < n; i++) {
+      printf("%5zu  %s  (", p[i].count, p[i].name);
+      for (size_t k = 0; k < p[i].n_docs; k++) {
+        const ps_file_info *f = p[i].docs[k].file;
+        const char *base = strrchr(f->path, '/');
+        printf("%s%.4s %s", k ? "; " : "", f->years[0] ? f->years : f->date,
+               base ? base + 1 : f->path);
+      }
+      puts(")");
+    }
+  }
+  ps_catalog_free(p, n);
+  return status;
+}
+
 static int run_batch(ps_index *ix, const char *file, const ps_search_opts *o) {
   FILE *in = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
   if (!in) {
@@ -138,7 +174,7 @@ static int run_batch(ps_index *ix, const char *file, const ps_search_opts *o) {
 }
 
 int main(int argc, char **argv) {
-  enum { OPT_EXPORT = 1000, OPT_COLOR, OPT_QUERIES };
+  enum { OPT_EXPORT = 1000, OPT_COLOR, OPT_QUERIES, OPT_PROJECTS };
   static const struct option longopts[] = {
       {"db", required_argument, 0, 'd'},       {"limit", required_argument, 0, 'n'},
       {"offset", required_argument, 0, 'o'},   {"all", no_argument, 0, 'a'},
@@ -146,11 +182,12 @@ int main(int argc, char **argv) {
       {"export", no_argument, 0, OPT_EXPORT},  {"color", required_argument, 0, OPT_COLOR},
       {"colour", required_argument, 0, OPT_COLOR},
       {"queries", required_argument, 0, OPT_QUERIES},
+      {"projects", no_argument, 0, OPT_PROJECTS},
       {"help", no_argument, 0, 'h'},           {"version", no_argument, 0, 'V'},
       {0, 0, 0, 0}};
   char dbbuf[4096];
   const char *db = NULL, *queries = NULL;
-  int json = 0, count = 0, do_export = 0, c, status = 0;
+  int json = 0, count = 0, do_export = 0, projects = 0, c, status = 0;
   int color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
   ps_search_opts o = {0, 10};
   while ((c = getopt_long(argc, argv, "d:n:o:ajchV", longopts, NULL)) != -1) {
@@ -163,6 +200,7 @@ int main(int argc, char **argv) {
       case 'c': count = 1; break;
       case OPT_EXPORT: do_export = 1; break;
       case OPT_QUERIES: queries = optarg; break;
+      case OPT_PROJECTS: projects = 1; break;
       case OPT_COLOR:
         if (strcmp(optarg, "always") == 0) color = 1;
         else if (strcmp(optarg, "never") == 0) color = 0;
@@ -176,7 +214,7 @@ int main(int argc, char **argv) {
       default: usage(stderr); return 2;
     }
   }
-  if (!do_export && !queries && optind >= argc) {
+  if (!do_export && !queries && !projects && optind >= argc) {
     usage(stderr);
     return 2;
   }
@@ -208,6 +246,10 @@ int main(int argc, char **argv) {
   }
   if (queries) {
     status = run_batch(ix, queries, &o);
+    goto done;
+  }
+  if (projects) {
+    status = list_projects(ix, q, json);
     goto done;
   }
   if (count) o.limit = 0;

@@ -117,6 +117,68 @@ def main():
         check([(h['doc']['path'], h['paragraph']) for h in res2['hits'][:2]] ==
               [(h['doc']['path'], h['paragraph']) for h in res['hits'][1:3]], '--offset pages')
 
+        # Metadata derived from the documents, and filters on it.
+        meta = {}
+        for p in paras:
+            meta.setdefault(os.path.basename(p['doc']['path']), p['doc'])
+        m24 = meta['wuqing-2024-plan-execution-report.txt']
+        check(m24['years'] == ['2024', '2025'] and m24['region'] == '天津市武清区' and
+              m24['types'] == ['计划执行情况报告'], f'2024 report metadata: {m24}')
+        mxq = meta['xiqing-2021-government-work-report.txt']
+        check(mxq['date'] == '2021-12-12' and mxq['region'] == '天津市西青区' and
+              '政府工作报告' in mxq['types'] and mxq['issuer'] == '天津市西青区人民政府',
+              f'Xiqing report metadata: {mxq}')
+        mol = meta['wuqing-14th-five-year-plan-outline.txt']
+        check(mol['years'] == [str(y) for y in range(2021, 2026)] and mol['types'] == ['五年规划纲要']
+              and '第十四个五年规划' in mol['title'], f'outline metadata: {mol}')
+        mnews = meta['wuqing-2022-upgrade-programmes-news.html']
+        check(mnews['date'] == '2022-02-28' and '新闻报道' in mnews['types'], f'news metadata: {mnews}')
+
+        def docs_of(*q):
+            rc, out, err = run(ps, '--db', db, '--json', '--all', *q)
+            check(rc in (0, 1), f'{q}: {err.strip()}')
+            return sorted({os.path.basename(h['doc']['path']) for h in json.loads(out)['hits']})
+        check(docs_of('year:2024') == ['wuqing-14th-five-year-plan-outline.txt',
+                                       'wuqing-2024-plan-execution-report.txt'], 'year:2024')
+        check(docs_of('region:西青') == ['xiqing-2021-government-work-report.txt'], 'region:西青')
+        check(docs_of('type:政府工作报告') == ['xiqing-2021-government-work-report.txt'], 'type:政府工作报告')
+        check(docs_of('type:五年规划纲要', '通武廊') == ['wuqing-14th-five-year-plan-outline.txt'],
+              'type:五年规划纲要 通武廊')
+        check(docs_of('year:2020..2021', 'region:武清') == ['wuqing-14th-five-year-plan-outline.txt'],
+              'year range and region')
+        rc, out, err = run(ps, '--db', db, 'year:20x4')
+        check(rc == 2 and 'year' in err and 'character 1' in err, f'bad year: {err.strip()}')
+        rc, out, err = run(ps, '--db', db, '京津 colour:red')
+        check(rc == 2 and "unknown field 'colour'" in err and 'character 4' in err, f'unknown field: {err.strip()}')
+
+        # Projects: listing, JSON schema, filter.
+        rc, out, err = run(ps, '--db', db, '--projects', '--json', '产业园')
+        pj = json.loads(out)['projects']
+        check(rc == 0 and pj and all('产业园' in p['name'] for p in pj), '--projects 产业园 lists parks')
+        check(all(set(p) >= {'name', 'count', 'documents'} and p['count'] >= 1 and
+                  all(set(d) >= {'path', 'title', 'year'} for d in p['documents']) for p in pj),
+              'projects JSON schema')
+        rc, out, err = run(ps, '--db', db, '--json', '--all', 'project:通武廊')
+        hits = json.loads(out)['hits']
+        check(rc == 0 and hits and all(any('通武廊' in n for n in h['projects']) for h in hits),
+              'project:通武廊 keeps paragraphs that name it')
+
+        # A sidecar overrides derived metadata (and re-indexes the file).
+        with open(os.path.join(docs, 'wuqing-2022-upgrade-programmes-news.meta.json'), 'w') as f:
+            json.dump({'region': '天津市宝坻区', 'years': [2030], 'doc_number': '津武政发〔2022〕1号'}, f)
+        rc, out, err = run(pi, '--db', db, docs)
+        check(rc == 0 and '1 files indexed' in err, f'sidecar change re-indexes: {err.strip()}')
+        check(docs_of('region:宝坻') == ['wuqing-2022-upgrade-programmes-news.html'], 'sidecar region')
+        check(docs_of('year:2030') == ['wuqing-2022-upgrade-programmes-news.html'], 'sidecar years')
+        with open(os.path.join(docs, 'bad.meta.json'), 'w') as f:
+            f.write('{not json')
+        with open(os.path.join(docs, 'bad.txt'), 'w') as f:
+            f.write('一段文字。\n')
+        rc, out, err = run(pi, '--db', db, os.path.join(docs, 'bad.txt'))
+        check(rc == 1 and 'bad.meta.json' in err, f'broken sidecar reported: {err.strip()}')
+        os.remove(os.path.join(docs, 'bad.meta.json'))
+        os.remove(os.path.join(docs, 'bad.txt'))
+
         # The word split across lines in the 2024 report.
         rc, out, err = run(ps, '--db', db, '--json', '产业功能区')
         res = json.loads(out)

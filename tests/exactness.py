@@ -46,7 +46,15 @@ def klass(c):
     return OTHER
 
 
+BRACKETS = {'[': '(', ']': ')', '\u3014': '(', '\u3015': ')', '\u3010': '(', '\u3011': ')',
+            '\u3016': '(', '\u3017': ')', '\u3018': '(', '\u3019': ')'}
+
+
 def fold(ch):
+    return ''.join(BRACKETS.get(c, c) for c in fold1(BRACKETS.get(ch, ch)))
+
+
+def fold1(ch):
     o = ord(ch)
     if o < 0x80:
         if o < 0x20 or o == 0x7F:
@@ -95,6 +103,22 @@ def contains(t, q):
         if boundary(t, p) and boundary(t, p + len(q)):
             return True
         start = p + 1
+
+
+def passes(para, f):
+    """Does a paragraph pass the field filter f (field:value)?"""
+    field, value = f.split(':', 1)
+    doc = para['doc']
+    if field == 'year':
+        lo, _, hi = value.partition('..')
+        hi = hi or lo
+        return any(int(lo) <= int(y) <= int(hi) for y in doc['years'])
+    v = normalize(value)
+    if field == 'region':
+        return bool(doc['region']) and v in normalize(doc['region'])
+    if field == 'type':
+        return any(v in normalize(t) for t in doc['types'])
+    return any(v in normalize(n) for n in para.get('projects', []))
 
 
 def run(cmd, **kw):
@@ -156,6 +180,22 @@ def main():
             queries.append(a + ' ' + b)
         queries += ['5', '5.5', '15', '10.7', '2024年', '5g', 'ai', 'gdp', '%', '，']
 
+        # Field filters, alone and with words: the right documents, exactly.
+        metas = [p['doc'] for p in paras]
+        years = sorted({y for m in metas for y in m['years']})
+        regions = sorted({m['region'] for m in metas if m['region']})
+        types = sorted({t for m in metas for t in m['types']})
+        projects = sorted({n for p in paras for n in p.get('projects', [])})
+        filters = [f'year:{y}' for y in years] + [f'year:{years[0]}..{years[1]}']
+        filters += ['region:' + r[-3:] for r in regions] + ['type:' + t for t in types]
+        filters += ['project:' + rng.choice(projects) for _ in range(10)] if projects else []
+        filters += ['region:上海', 'project:不存在的项目名称']
+        plain = queries[:]
+        for f in filters:
+            queries.append(f)
+            queries.append(f + ' ' + rng.choice(plain[:11]))
+            queries.append(rng.choice(plain) + ' ' + f)
+
         out = run([psearch, '--db', db, '--all', '--queries', '-'],
                   input='\n'.join(queries).encode()).stdout.decode().splitlines()
         assert len(out) == len(queries), f'{len(out)} answers for {len(queries)} queries'
@@ -166,9 +206,12 @@ def main():
                 print(f'ERROR for {q!r}: {res["error"]}')
                 bad += 1
                 continue
-            words = [normalize(w) for w in q.split(' ')]
+            parts = q.split(' ')
+            fs = [p for p in parts if ':' in p and p.split(':')[0] in ('year', 'region', 'type', 'project')]
+            words = [normalize(w) for w in parts if w not in fs]
             words = [w for w in words if w]
-            expect = {keys[i] for i, t in enumerate(norms) if all(contains(t, w) for w in words)}
+            expect = {keys[i] for i, t in enumerate(norms)
+                      if all(contains(t, w) for w in words) and all(passes(paras[i], f) for f in fs)}
             got = {(h['doc']['path'], h['paragraph']) for h in res['hits']}
             if got != expect or res['total'] != len(expect):
                 bad += 1

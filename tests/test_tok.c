@@ -71,7 +71,10 @@ int main(void) {
   check_norm("二〇三五年", "二〇三五年");
   check_norm("⼀般", "一般");            /* Kangxi radical from a PDF */
   check_norm("①项", "1项");
-  check_norm("津政发〔2021〕3号", "津政发〔2021〕3号");
+  check_norm("津政发〔2021〕3号", "津政发(2021)3号");
+  check_norm("津政发 [2021] 3 号", "津政发(2021)3号");
+  check_norm("津政发［2021］3号", "津政发(2021)3号");
+  check_norm("【专栏】（一）", "(专栏)(一)");
   check_norm("ＣＯＶＩＤ－１９", "covid-19");
   check_norm("zero\xe2\x80\x8bwidth", "zerowidth"); /* U+200B removed */
   check_norm("", "");
@@ -149,6 +152,8 @@ int main(void) {
   CHECK(found("Hello  World", "hello world"));
   CHECK(!found("hello world", "o w"));  /* cuts both tokens */
   CHECK(!found("hello world", "lo wo"));
+  CHECK(found("津政发〔2021〕3号", "津政发[2021]3号"));
+  CHECK(found("津政发（2021） 3号", "津政发〔2021〕3号"));
   CHECK(found("a.b", "."));  /* punctuation matches literally */
   CHECK(!found("1.5", "."));  /* ... but not inside a decimal token */
 

@@ -1,0 +1,226 @@
+/* test_projects.c: unit tests of the project-name extractor (ps_projects.h).
+ *
+ * Each rule gets positive and negative cases built from sentences of the
+ * bundled corpus: quoted names, 《plan documents》, suffix names with a verb
+ * or punctuation as left boundary, enumerations before 等<category>, and the
+ * generic phrases and quantities that must not come out as names.  A last
+ * check runs the extractor over every paragraph of the corpus (no crash, no
+ * empty or whitespace-bearing name). */
+#include "check.h"
+#include "ps_error.h"
+#include "ps_ingest.h"
+#include "ps_projects.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct names {
+  char buf[4096];
+  size_t len;
+  int n;
+  int kinds[64];
+} names;
+
+/* Collects the names as "a|b|c". */
+static int collect(void *ctx, const char *name, size_t len, int kind) {
+  names *ns = ctx;
+  if (ns->len + len + 2 >= sizeof ns->buf) return 0;
+  if (ns->n) ns->buf[ns->len++] = '|';
+  memcpy(ns->buf + ns->len, name, len);
+  ns->len += len;
+  ns->buf[ns->len] = '\0';
+  if (ns->n < 64) ns->kinds[ns->n] = kind;
+  ns->n++;
+  return 0;
+}
+
+static const char *run(names *ns, const char *text) {
+  memset(ns, 0, sizeof *ns);
+  int rc = ps_proj_extract(text, strlen(text), collect, ns);
+  CHECK_INT(rc, PS_OK);
+  return ns->buf;
+}
+
+/* Whether name is one of the '|'-separated names in list. */
+static int has(const char *list, const char *name) {
+  size_t n = strlen(name);
+  for (const char *p = list; (p = strstr(p, name)) != NULL; p++)
+    if ((p == list || p[-1] == '|') && (p[n] == '|' || p[n] == '\0')) return 1;
+  return 0;
+}
+
+static void test_quoted(void) {
+  names ns;
+  const char *r = run(&ns, "（一）坚持谋大局、扩优势，京津冀协同发展连创佳绩。“新产业之城”建设提速。");
+  CHECK(has(r, "新产业之城"));
+  CHECK(!has(r, "“新产业之城”"));
+  r = run(&ns, "突出同向发力、关键突破，“通武廊”区域合作深化拓展。");
+  CHECK(has(r, "通武廊"));
+  /* slogans: numeral phrases, enumerations, a quote closing the clause,
+   * and words that mark a concept (要求, 时期) */
+  r = run(&ns, "深入学习贯彻习近平总书记视察天津重要讲话精神和“四个善作善成”重要要求，");
+  CHECK_STR(r, "");
+  r = run(&ns, "“建、产、投、服”一体化管理体系全面建立，坚持“见缝插绿”，完成造林");
+  CHECK_STR(r, "");
+  r = run(&ns, "2025年是全区“十四五”规划收官之年，落实“双碳”要求，");
+  CHECK_STR(r, "");
+  /* the Markdown file writes ASCII quotes */
+  r = run(&ns, "持续培育\"津农精品\"品牌,提升品牌价值");
+  CHECK(has(r, "津农精品"));
+}
+
+static void test_plan_documents(void) {
+  names ns;
+  const char *r = run(&ns, "三地联合制定《推动“通武廊”一体化高质量发展行动方案》，系统化清单化落实");
+  CHECK(has(r, "推动“通武廊”一体化高质量发展行动方案"));
+  CHECK_INT(ns.kinds[0], PS_PROJ_PLAN_DOCUMENT);
+  r = run(&ns, "编制《武清新商圈发展规划》和《武清区加快建设国际消费中心城市重要支点行动方案》。");
+  CHECK(has(r, "武清新商圈发展规划"));
+  CHECK(has(r, "武清区加快建设国际消费中心城市重要支点行动方案"));
+  r = run(&ns, "未闭合的《书名");
+  CHECK_STR(r, "");
+}
+
+static void test_suffix_after_verb(void) {
+  names ns;
+  const char *r = run(&ns, "聚焦智能科技和生物医药，启动精准医疗科技产业园建设。");
+  CHECK(has(r, "精准医疗科技产业园"));
+  CHECK(!has(r, "启动精准医疗科技产业园"));
+  CHECK_INT(ns.kinds[0], PS_PROJ_PARK);
+  r = run(&ns, "推进京津产业新城智慧化一体化企业服务平台建设，用好全市支持政策");
+  CHECK(has(r, "京津产业新城智慧化一体化企业服务平台"));
+  CHECK(has(r, "京津产业新城"));
+  r = run(&ns, "配合做好 G95 首都地区环线高速工程建设，纵深拓展");
+  CHECK(has(r, "G95首都地区环线高速工程"));
+  /* a shorter name that only continues into a longer one is not reported */
+  CHECK(!has(r, "G95首都地区环线高速"));
+  r = run(&ns, "推动京津塘高速公路拓宽改建工程和杨村西出入口开工建设");
+  CHECK(has(r, "京津塘高速公路拓宽改建工程"));
+  CHECK(has(r, "杨村西出入口"));
+  CHECK(!has(r, "京津塘高速"));
+  /* “X”<verb>工程: the quoted part belongs to the name */
+  r = run(&ns, "3632.“尚蔬小镇”强链工程。推动下伍旗组团锚定");
+  CHECK(has(r, "“尚蔬小镇”强链工程"));
+  CHECK(has(r, "尚蔬小镇"));
+  r = run(&ns, "3834.“宜居杨店”建设工程。推动大孟庄");
+  CHECK(has(r, "“宜居杨店”建设工程"));
+  CHECK(!has(r, "宜居杨店"));
+  /* phase markers and Latin tags stay with the name */
+  r = run(&ns, "加快城市治理现代化建设，河东片区棚户区改造一期项目竣工，");
+  CHECK(has(r, "河东片区棚户区改造一期项目"));
+  r = run(&ns, "坚持“双高引领”，推进中央创新区CID蝶变升级");
+  CHECK(has(r, "中央创新区CID"));
+}
+
+static void test_suffix_after_punctuation(void) {
+  names ns;
+  const char *r = run(&ns, "引进184个优质项目。特变电工智慧产业园等重点项目竣工，");
+  CHECK(has(r, "特变电工智慧产业园"));
+  r = run(&ns, "垃圾无害化处理率100%。大黄堡湿地核心区生态移民");
+  CHECK(has(r, "大黄堡湿地"));
+  /* PDF extraction: spaces and line breaks inside the name are dropped */
+  r = run(&ns, "产业协作不断深化，京津冀智能网联新能源汽车科技生\n态港（武清园）启动建设，");
+  CHECK(has(r, "京津冀智能网联新能源汽车科技生态港"));
+}
+
+static void test_generic_rejected(void) {
+  names ns;
+  const char *r = run(&ns, "引进总投资116.8亿元的特变电工电气装备集团等184个优质项目。");
+  CHECK(!has(r, "184个优质项目"));
+  CHECK(!has(r, "优质项目"));
+  r = run(&ns, "等重点项目竣工，各类平台加快建设，一批项目落地。");
+  CHECK_STR(r, "");
+  r = run(&ns, "完善服务中心，建设重点工程。");
+  CHECK_STR(r, "");
+  r = run(&ns, "新增市场化机制引进疏解功能资源落地项目 37个、总投资 151.2亿元");
+  CHECK_STR(r, "");
+  r = run(&ns, "抢抓天津建设国际消费中心城市机遇");
+  CHECK_STR(r, "");
+}
+
+static void test_enumerations(void) {
+  names ns;
+  const char *r = run(&ns, "累计总数达到5个。三只松鼠、迦楠生物等重点项目建成竣工，");
+  CHECK(has(r, "三只松鼠"));
+  CHECK(has(r, "迦楠生物"));
+  r = run(&ns, "教育资源供给扩容提质，杨村二中、杨村四小等9所学校投入使用，");
+  CHECK(has(r, "杨村二中"));
+  CHECK(has(r, "杨村四小"));
+  /* 等 before a non-category word is not an enumeration of names */
+  r = run(&ns, "重点发展生物医药、新能源等产业，");
+  CHECK_STR(r, "");
+}
+
+static void test_api(void) {
+  names ns;
+  CHECK_INT(ps_proj_extract(NULL, 0, collect, &ns), PS_OK);
+  CHECK_INT(ps_proj_extract("x", 1, NULL, NULL), PS_ERR_USAGE);
+  CHECK_STR(ps_proj_kind_name(PS_PROJ_PARK), "park");
+  CHECK_STR(ps_proj_kind_name(PS_PROJ_PLAN_DOCUMENT), "plan_document");
+  CHECK_STR(ps_proj_kind_name(99), "other");
+  /* distinct names, in order of first appearance */
+  const char *r = run(&ns, "建成大黄堡湿地。保护大黄堡湿地，建设津北森林公园。");
+  CHECK_STR(r, "大黄堡湿地|津北森林公园");
+  /* invalid UTF-8 and stray bytes do not derail the walk */
+  r = run(&ns, "\xff\xfe建设精准医疗科技产业园\xc3");
+  CHECK(has(r, "精准医疗科技产业园"));
+}
+
+static int stop_at_second(void *ctx, const char *name, size_t len, int kind) {
+  (void)name; (void)len; (void)kind;
+  return ++*(int *)ctx == 2 ? 42 : 0;
+}
+
+static void test_stop(void) {
+  int calls = 0;
+  const char *t = "建成大黄堡湿地。建设津北森林公园，启动精准医疗科技产业园。";
+  CHECK_INT(ps_proj_extract(t, strlen(t), stop_at_second, &calls), 42);
+  CHECK_INT(calls, 2);
+}
+
+typedef struct sane { int bad; int total; } sane;
+
+static int check_sane(void *ctx, const char *name, size_t len, int kind) {
+  sane *s = ctx;
+  s->total++;
+  if (len == 0 || memchr(name, ' ', len) || memchr(name, '\n', len) ||
+      kind < PS_PROJ_PROJECT || kind > PS_PROJ_OTHER)
+    s->bad++;
+  return 0;
+}
+
+static void test_corpus(void) {
+  DIR *d = opendir(PS_CORPUS_DIR);
+  CHECK(d != NULL);
+  if (!d) return;
+  sane s = {0, 0};
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.') continue;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", PS_CORPUS_DIR, e->d_name);
+    ps_doc *doc = NULL;
+    ps_error err;
+    if (ps_ingest_file(path, NULL, &doc, &err) != PS_OK) continue;
+    for (size_t i = 0; i < doc->n_paras; i++)
+      CHECK_INT(ps_proj_extract(doc->paras[i].text, doc->paras[i].len, check_sane, &s), PS_OK);
+    ps_doc_free(doc);
+  }
+  closedir(d);
+  CHECK_INT(s.bad, 0);
+  CHECK(s.total > 100);
+}
+
+int main(void) {
+  test_quoted();
+  test_plan_documents();
+  test_suffix_after_verb();
+  test_suffix_after_punctuation();
+  test_generic_rejected();
+  test_enumerations();
+  test_api();
+  test_stop();
+  test_corpus();
+  return CHECK_DONE();
+}

@@ -21,7 +21,7 @@ static void on_signal(int sig) { (void)sig; g_stop = 1; }
 
 static void usage(FILE *f) {
   fputs("Usage: policy-index [OPTIONS] PATH...\n"
-        "Index documents (.txt, .md, .html; directories recursively) into a\n"
+        "Index documents (.txt, .md, .html, .pdf; directories recursively) into a\n"
         "Policy Search database.  Re-indexing a changed file replaces its\n"
         "paragraphs; unchanged files are skipped.\n"
         "\n"
@@ -34,6 +34,8 @@ static void usage(FILE *f) {
         "                      paragraphs and compact it\n"
         "  -b, --batch N       commit every N paragraphs (default 50000); each file\n"
         "                      is always committed whole\n"
+        "  -e, --encoding NAME read text files as NAME (any iconv name: GB18030,\n"
+        "                      BIG5, UTF-16LE...) instead of detecting the encoding\n"
         "  -q, --quiet         no summary, no progress\n"
         "  -h, --help          show this help\n"
         "  -V, --version       show the version\n"
@@ -46,6 +48,7 @@ typedef struct run {
   ps_index *ix;
   int quiet, progress;
   size_t batch;
+  const char *encoding; /* --encoding, NULL: detect */
   size_t files_total, files_done, indexed, unchanged, skipped, failed, paragraphs;
   int fatal;
   char **paths;
@@ -136,7 +139,7 @@ static int commit(run *r) {
 static void index_one(run *r, const char *path, int named) {
   ps_error err;
   ps_add_result res;
-  ps_ingest_opts opts = {warn_cb, NULL};
+  ps_ingest_opts opts = {.warn = warn_cb, .encoding = r->encoding};
   ps_error_clear(&err);
   int rc = ps_index_add_file(r->ix, path, &opts, &res, &err);
   r->files_done++;
@@ -170,6 +173,7 @@ int main(int argc, char **argv) {
       {"optimize", no_argument, 0, 'O'},    {"optimise", no_argument, 0, 'O'},
       {"batch", required_argument, 0, 'b'}, {"quiet", no_argument, 0, 'q'},
       {"help", no_argument, 0, 'h'},        {"version", no_argument, 0, 'V'},
+      {"encoding", required_argument, 0, 'e'},
       {0, 0, 0, 0}};
   char dbbuf[4096];
   const char *db = NULL;
@@ -181,7 +185,7 @@ int main(int argc, char **argv) {
   r.batch = DEFAULT_BATCH;
   removes = calloc((size_t)argc, sizeof *removes);
   if (!removes) return 2;
-  while ((c = getopt_long(argc, argv, "d:r:Ob:qhV", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "d:r:Ob:e:qhV", longopts, NULL)) != -1) {
     switch (c) {
       case 'd': db = optarg; break;
       case 'r': removes[n_removes++] = optarg; break;
@@ -197,6 +201,7 @@ int main(int argc, char **argv) {
         r.batch = (size_t)v;
         break;
       }
+      case 'e': r.encoding = optarg; break;
       case 'q': r.quiet = 1; break;
       case 'h': usage(stdout); free(removes); return 0;
       case 'V': puts("policy-index 0.1.0"); free(removes); return 0;

@@ -1,8 +1,9 @@
 /* ingest.c: the public entry points of ingestion (see ps_ingest.h).
  *
- * Reads the file, decodes it (ingest_decode.c), takes off YAML front matter,
- * picks the format (by extension, else by sniffing the content), lets the
- * format's parser cut the text into blocks (ingest_text.c, ingest_markup.c)
+ * Reads the file, decodes it (ingest_decode.c) or, for a PDF, extracts its
+ * text (ingest_pdf.c), takes off YAML front matter, picks the format (by
+ * extension, else by sniffing the content), lets the format's parser cut the
+ * text into blocks (ingest_text.c, ingest_markup.c)
  * and finally builds the ps_doc: document title, heading levels from the
  * numbering systems of Chinese official documents, and the section path of
  * every paragraph. */
@@ -91,7 +92,7 @@ static size_t front_matter(const char *s, size_t n, char **title, char **date, i
 
 /* ---------------------------------------------------------------- format */
 
-enum { FMT_PDF, FMT_TEXT, FMT_MD, FMT_HTML };
+enum { FMT_PDF, FMT_TEXT, FMT_MD, FMT_HTML, FMT_PDF_FILE };
 
 static const char *ext_of(const char *name) {
   const char *slash = strrchr(name, '/');
@@ -274,7 +275,7 @@ done:
 
 int ps_ingest_buffer(const char *name, const char *data, size_t len,
                      const ps_ingest_opts *opts, ps_doc **out, ps_error *err) {
-  static const char *const fmt_names[] = {"pdf-text", "text", "markdown", "html"};
+  static const char *const fmt_names[] = {"pdf-text", "text", "markdown", "html", "pdf"};
   char *text = NULL, *title = NULL, *date = NULL;
   size_t n = 0;
   ing_blocks bl = {0};
@@ -284,13 +285,18 @@ int ps_ingest_buffer(const char *name, const char *data, size_t len,
   if (!name) name = "(buffer)";
   if (!out || (!data && len)) return ps_error_set(err, PS_ERR_USAGE, "%s: bad arguments", name);
   *out = NULL;
-  if ((rc = ing_decode(name, data ? data : "", len, opts, &text, &n, err))) return rc;
+  if (!data) data = "";
+  /* a PDF by its name or its content: its text comes from pdftotext */
+  int pdf = !strcasecmp(ext_of(name), "pdf") || ing_looks_pdf_file(data, len);
+  if (pdf) rc = ing_pdf_text(name, data, len, opts, &text, &n, err);
+  else rc = ing_decode(name, data, len, opts, &text, &n, err);
+  if (rc) return rc;
 
-  size_t fm = front_matter(text, n, &title, &date, &rc);
+  size_t fm = pdf ? 0 : front_matter(text, n, &title, &date, &rc);
   if (rc) goto nomem;
   const char *body = text + fm;
   size_t bn = n - fm;
-  int fmt = pick_format(name, body, bn);
+  int fmt = pdf ? FMT_PDF_FILE : pick_format(name, body, bn);
 
   d = ps_doc_new();
   if (!d) goto nomem;
@@ -298,7 +304,8 @@ int ps_ingest_buffer(const char *name, const char *data, size_t len,
   if ((title && ps_doc_set_title(d, title)) || (date && ps_doc_set_date(d, date))) goto nomem;
 
   switch (fmt) {
-  case FMT_PDF: rc = ing_parse_pdftext(body, bn, &bl); break;
+  case FMT_PDF:
+  case FMT_PDF_FILE: rc = ing_parse_pdftext(body, bn, &bl); break;
   case FMT_TEXT: rc = ing_parse_plaintext(body, bn, &bl); break;
   case FMT_MD: rc = ing_parse_markdown(body, bn, &bl); break;
   default: rc = ing_parse_html(name, body, bn, &bl, err); break;

@@ -1,6 +1,7 @@
 /* ingest_internal.h: private interfaces shared by the ingest_*.c files.
  *
- * Ingestion is a pipeline: decode bytes to clean UTF-8 (ingest_decode.c),
+ * Ingestion is a pipeline: decode bytes to clean UTF-8 (ingest_decode.c,
+ * or for PDF files extract their text with pdftotext, ingest_pdf.c),
  * cut the text into blocks according to its format (ingest_text.c for
  * PDF-extracted and plain text, ingest_markup.c for Markdown and HTML), then
  * turn the blocks into a ps_doc with titles, heading levels and section
@@ -52,13 +53,24 @@ typedef struct ing_blocks {
 int ing_blocks_add(ing_blocks *b, const char *text, size_t n, int level);
 void ing_blocks_free(ing_blocks *b);
 
-/* Decodes raw bytes to UTF-8 (BOM stripped, UTF-16 / GB18030 converted,
- * invalid sequences replaced by U+FFFD with one warning, CR/CRLF turned into
- * LF).  Rejects binary data with PS_ERR_FORMAT.  *out is malloc'ed and
- * NUL-terminated. */
+/* Decodes raw bytes to UTF-8 (opts->encoding if given, else detected: BOM
+ * stripped, UTF-16 / GB18030 / Big5 converted; invalid sequences replaced by
+ * U+FFFD with one warning naming the byte offset, CR/CRLF turned into LF).
+ * Rejects binary data with PS_ERR_FORMAT, an unknown opts->encoding with
+ * PS_ERR_USAGE.  *out is malloc'ed and NUL-terminated. */
 int ing_decode(const char *name, const char *data, size_t len,
                const ps_ingest_opts *opts, char **out, size_t *out_len,
                ps_error *err);
+
+/* True when data is a PDF file ("%PDF-" within its first 1024 bytes). */
+int ing_looks_pdf_file(const char *data, size_t len);
+/* The text of a PDF file, extracted by pdftotext (ingest_pdf.c): UTF-8, one
+ * visual line per line, page headers and footers removed, ready for
+ * ing_parse_pdftext.  A broken PDF gives PS_ERR_FORMAT "NAME: not a
+ * readable PDF (...)".  *out is malloc'ed and NUL-terminated. */
+int ing_pdf_text(const char *name, const char *data, size_t len,
+                 const ps_ingest_opts *opts, char **out, size_t *out_len,
+                 ps_error *err);
 
 /* Format parsers: each appends blocks for the UTF-8 text s[0..n). */
 int ing_text_looks_pdf(const char *s, size_t n);

@@ -3,8 +3,9 @@
  * Two shapes of .txt input exist:
  * - PDF extractions ("pdf-text"): one visual line per line, mostly with
  *   blank lines between them, paragraphs wrapped at a fixed width, words cut
- *   at line ends, page breaks marked by a line starting with a space, page
- *   numbers on lines of their own.  Paragraphs are rebuilt from the line
+ *   at line ends, page breaks marked by a line starting with a space (a
+ *   sentence open at a page break goes on on the next page), page numbers
+ *   on lines of their own.  Paragraphs are rebuilt from the line
  *   widths (a paragraph's last line is visibly shorter than the typical full
  *   line), sentence-final punctuation and item markers.
  * - Plain text ("text"): one paragraph per line, with flattened tables (cells
@@ -238,6 +239,9 @@ static int pdf_para_ends(const lines *ls, size_t i, int first, int para_marker,
   }
   /* a short heading line: 一、过去五年工作回顾 */
   if (first && para_marker && !contains_full_stop(l) && l->w < full - 3) return 1;
+  /* a page break (the next page's first line starts with a space) inside a
+   * sentence: the paragraph goes on on the next page */
+  if (nx->lead_ws && !ing_item_start(nx->s, nx->n)) return 0;
   /* title block: a very short line ends its paragraph when body text (a
    * full line) follows; consecutive short lines are one title */
   if (l->w * 2 < full && !para_marker && nx->w >= full - 5) return 1;

@@ -3,7 +3,12 @@
 # when any is missing.  Needs root (or sudo).
 set -euo pipefail
 pkgs=(build-essential g++ cmake pkg-config python3
-      libxapian-dev xapian-tools libcjson-dev libutf8proc-dev libxml2-dev)
+      libxapian-dev xapian-tools libcjson-dev libutf8proc-dev libxml2-dev
+      # PDF input: pdftotext (run by lib/ingest_pdf.c) and the CMaps for
+      # Chinese PDFs with non-embedded fonts
+      poppler-utils poppler-data
+      # tests/test_ingest_formats.py makes its PDFs with pango-view + pdfunite
+      pango1.0-tools fontconfig fonts-wqy-microhei)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

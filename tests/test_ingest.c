@@ -4,14 +4,22 @@
  * page numbers, heading markers, Markdown, HTML, front matter, encodings,
  * binary rejection); then the five bundled corpus files are ingested and
  * checked for paragraph counts, headings, titles and for losing or
- * duplicating no text while rebuilding paragraphs. */
+ * duplicating no text while rebuilding paragraphs.  Finally each corpus file
+ * is converted with iconv(3) to GB18030 and UTF-16 (with and without BOM)
+ * and must ingest to exactly the same document; a traditional-character
+ * text in Big5 too; the encoding override, invalid GB18030 bytes, binary
+ * files under any name and the pdftotext error paths (broken PDF, program
+ * missing, program hanging) are checked on the way. */
 #include "check.h"
 #include "ps_doc.h"
 #include "ps_ingest.h"
 
+#include <iconv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 typedef struct warnings {
   int n;
@@ -25,7 +33,7 @@ static void on_warn(void *ctx, const char *msg) {
 }
 
 static ps_doc *ingest(const char *name, const char *data, size_t len, warnings *w) {
-  ps_ingest_opts o = {on_warn, w};
+  ps_ingest_opts o = {.warn = on_warn, .warn_ctx = w};
   ps_doc *d = NULL;
   ps_error e;
   int rc = ps_ingest_buffer(name, data, len, &o, &d, &e);
@@ -325,7 +333,7 @@ static ps_doc *load(const char *file) {
   char path[4096];
   snprintf(path, sizeof path, "%s/%s", PS_CORPUS_DIR, file);
   warnings w = {0};
-  ps_ingest_opts o = {on_warn, &w};
+  ps_ingest_opts o = {.warn = on_warn, .warn_ctx = &w};
   ps_doc *d = NULL;
   ps_error e;
   int rc = ps_ingest_file(path, &o, &d, &e);
@@ -561,6 +569,363 @@ static void test_corpus_news(void) {
   ps_doc_free(d);
 }
 
+/* ------------------------------------------------------- other encodings */
+
+/* Converts s[0..n) from UTF-8 to `to` with iconv(3), after the bytes of
+ * prefix[0..pn) (a BOM); NULL when a character cannot be encoded. */
+static char *encode(const char *to, const char *s, size_t n, const char *prefix, size_t pn,
+                    size_t *out_len) {
+  iconv_t cd = iconv_open(to, "UTF-8");
+  if (cd == (iconv_t)-1) return NULL;
+  size_t cap = n * 4 + pn + 16;
+  char *buf = malloc(cap), *ip = (char *)s, *op = buf + pn;
+  size_t il = n, ol = cap - pn;
+  memcpy(buf, prefix, pn);
+  if (iconv(cd, &ip, &il, &op, &ol) == (size_t)-1 || iconv(cd, NULL, NULL, &op, &ol) == (size_t)-1) {
+    free(buf);
+    buf = NULL;
+  } else {
+    *out_len = cap - ol;
+  }
+  iconv_close(cd);
+  return buf;
+}
+
+/* Both documents have exactly the same title, date, format and paragraphs
+ * (text, section, heading level). */
+static int same_doc(const char *what, const ps_doc *a, const ps_doc *b) {
+  int ok = a && b && !strcmp(a->title, b->title) && !strcmp(a->date, b->date) &&
+           !strcmp(a->format, b->format) && a->n_paras == b->n_paras;
+  for (size_t i = 0; ok && i < a->n_paras; i++) {
+    const ps_para *p = &a->paras[i], *q = &b->paras[i];
+    if (strcmp(p->text, q->text) || strcmp(p->section, q->section) ||
+        p->heading_level != q->heading_level) {
+      fprintf(stderr, "%s: paragraph %zu differs:\n  \"%.80s\"\n  \"%.80s\"\n", what, i,
+              p->text, q->text);
+      ok = 0;
+    }
+  }
+  if (!ok && a && b && a->n_paras != b->n_paras)
+    fprintf(stderr, "%s: %zu paragraphs, expected %zu\n", what, b->n_paras, a->n_paras);
+  return ok;
+}
+
+static const char *const corpus_files[] = {
+    "wuqing-2024-plan-execution-report.txt", "xiqing-2021-government-work-report.txt",
+    "wuqing-14th-five-year-plan-outline.txt", "wuqing-2022-plan-execution-report.md",
+    "wuqing-2022-upgrade-programmes-news.html"};
+
+static void test_corpus_encodings(void) {
+  static const struct {
+    const char *enc, *bom;
+    size_t bom_len;
+  } encs[] = {{"GB18030", "", 0},
+              {"UTF-16LE", "\xFF\xFE", 2},
+              {"UTF-16BE", "\xFE\xFF", 2},
+              {"UTF-16LE", "", 0}, /* no BOM: told by its NUL bytes */
+              {"UTF-16BE", "", 0}};
+  for (size_t f = 0; f < sizeof corpus_files / sizeof corpus_files[0]; f++) {
+    size_t n;
+    char *raw = slurp(corpus_files[f], &n);
+    ps_doc *orig = load(corpus_files[f]);
+    CHECK(raw && orig);
+    for (size_t e = 0; raw && orig && e < sizeof encs / sizeof encs[0]; e++) {
+      size_t m = 0;
+      char *conv = encode(encs[e].enc, raw, n, encs[e].bom, encs[e].bom_len, &m);
+      CHECK(conv != NULL);
+      if (!conv) continue;
+      char what[256];
+      snprintf(what, sizeof what, "%s as %s%s", corpus_files[f], encs[e].enc,
+               encs[e].bom_len ? " with BOM" : "");
+      warnings w = {0};
+      ps_doc *d = ingest(corpus_files[f], conv, m, &w);
+      CHECK_INT(w.n, 0);
+      if (!same_doc(what, orig, d)) CHECK(!what[0]);
+      ps_doc_free(d);
+      /* the override gives the same, detection or not */
+      ps_ingest_opts o = {.warn = on_warn, .warn_ctx = &w,
+                          .encoding = encs[e].bom_len ? "UTF-16" : encs[e].enc};
+      ps_error err;
+      d = NULL;
+      CHECK_INT(ps_ingest_buffer(corpus_files[f], conv, m, &o, &d, &err), PS_OK);
+      if (!same_doc(what, orig, d)) CHECK(!"override");
+      CHECK_INT(w.n, 0);
+      ps_doc_free(d);
+      free(conv);
+    }
+    ps_doc_free(orig);
+    free(raw);
+  }
+}
+
+/* Traditional characters (Big5 has no simplified ones), detected among
+ * GB18030 and Big5 by the characters each decoding gives. */
+static void test_big5(void) {
+  static const char trad[] =
+      "關於臺北市推動產業發展的報告\n\n"
+      "一、總體情況\n\n"
+      "本市經濟穩定發展，產業結構持續優化，國際合作不斷深化，"
+      "全年地區生產總值增長百分之三點五。\n\n"
+      "二、主要任務\n\n"
+      "（一）加強科技創新。推動企業數位轉型，培育新興產業，"
+      "擴大研究與開發投入，提升公共服務水準。\n\n"
+      "（二）改善居民生活。興建社會住宅，健全醫療與長期照顧體系。\n";
+  size_t n = 0;
+  char *b5 = encode("BIG5", trad, sizeof trad - 1, "", 0, &n);
+  CHECK(b5 != NULL);
+  if (!b5) return;
+  ps_doc *orig = ingest_str("trad.txt", trad);
+  warnings w = {0};
+  ps_doc *d = ingest("trad.txt", b5, n, &w);
+  CHECK_INT(w.n, 0);
+  CHECK(same_doc("Big5", orig, d));
+  if (d && d->n_paras > 2) {
+    CHECK_STR(d->title, "關於臺北市推動產業發展的報告");
+    CHECK_INT(d->paras[1].heading_level, 1);
+  }
+  ps_doc_free(d);
+  /* a short line too */
+  d = ingest("short.txt", "\xA4\xA4\xA4\xE5\xA1\x43", 6, &w); /* 中文。 */
+  if (d && d->n_paras) CHECK_STR(d->paras[0].text, "中文。");
+  ps_doc_free(d);
+  /* the same text in GB18030 stays GB18030 */
+  size_t gn = 0;
+  char *gb = encode("GB18030", trad, sizeof trad - 1, "", 0, &gn);
+  d = gb ? ingest("trad-gb.txt", gb, gn, &w) : NULL;
+  CHECK(same_doc("traditional text in GB18030", orig, d));
+  ps_doc_free(d);
+  free(gb);
+  ps_doc_free(orig);
+  free(b5);
+}
+
+static void test_encoding_override(void) {
+  warnings w = {0};
+  ps_error e;
+  ps_doc *d = NULL;
+  static const char gb[] = "\xD6\xD0\xCE\xC4\xA1\xA3"; /* 中文。 in GB18030 */
+  ps_ingest_opts o = {.warn = on_warn, .warn_ctx = &w, .encoding = "gbk"};
+  CHECK_INT(ps_ingest_buffer("gb.txt", gb, 6, &o, &d, &e), PS_OK);
+  if (d && d->n_paras) CHECK_STR(d->paras[0].text, "中文。");
+  ps_doc_free(d);
+  CHECK_INT(w.n, 0);
+  /* forcing UTF-8: no conversion, the bytes become U+FFFD with a warning */
+  o.encoding = "UTF-8";
+  CHECK_INT(ps_ingest_buffer("gb.txt", gb, 6, &o, &d, &e), PS_OK);
+  CHECK_INT(w.n, 1);
+  CHECK(strstr(w.last, "gb.txt: ") == w.last && strstr(w.last, "invalid UTF-8") &&
+        strstr(w.last, "at byte 0"));
+  ps_doc_free(d);
+  /* Big5 bytes forced to be read as GB18030: garbage, but what was asked */
+  o.encoding = "GB18030";
+  w.n = 0;
+  CHECK_INT(ps_ingest_buffer("b5.txt", "\xA4\xA4\xA4\xE5", 4, &o, &d, &e), PS_OK);
+  if (d && d->n_paras) CHECK(strcmp(d->paras[0].text, "中文") != 0);
+  ps_doc_free(d);
+  o.encoding = "BIG5";
+  CHECK_INT(ps_ingest_buffer("b5.txt", "\xA4\xA4\xA4\xE5", 4, &o, &d, &e), PS_OK);
+  if (d && d->n_paras) CHECK_STR(d->paras[0].text, "中文");
+  ps_doc_free(d);
+  /* latin1, which detection never picks */
+  o.encoding = "ISO-8859-1";
+  CHECK_INT(ps_ingest_buffer("l1.txt", "caf\xE9 cr\xE8me.", 11, &o, &d, &e), PS_OK);
+  if (d && d->n_paras) CHECK_STR(d->paras[0].text, "café crème.");
+  ps_doc_free(d);
+  /* an unknown name: a usage error naming it */
+  o.encoding = "NO-SUCH-ENCODING-42";
+  d = (ps_doc *)1;
+  CHECK_INT(ps_ingest_buffer("x.txt", "abc", 3, &o, &d, &e), PS_ERR_USAGE);
+  CHECK(d == NULL);
+  CHECK(strstr(e.msg, "unknown encoding 'NO-SUCH-ENCODING-42'") != NULL);
+  CHECK_INT(w.n, 0);
+}
+
+/* An invalid byte in the middle of a GB18030 file: one warning with its
+ * offset, U+FFFD in its place, everything else kept. */
+static void test_invalid_gb18030(void) {
+  const char *f = "wuqing-2024-plan-execution-report.txt";
+  size_t n, gn = 0, pn = 0;
+  char *raw = slurp(f, &n);
+  ps_doc *orig = load(f);
+  char *gb = raw ? encode("GB18030", raw, n, "", 0, &gn) : NULL;
+  char *needle = encode("GB18030", "通武廊", strlen("通武廊"), "", 0, &pn);
+  CHECK(gb && needle && orig);
+  if (!gb || !needle || !orig) goto done;
+  /* the first 通武廊 after the first third of the file (at 44%) */
+  const char *at = memmem(gb + gn / 3, gn - gn / 3, needle, pn);
+  CHECK(at != NULL);
+  if (!at) goto done;
+  size_t off = (size_t)(at - gb);
+  char *bad = malloc(gn + 1);
+  memcpy(bad, gb, off);
+  bad[off] = '\xFF';
+  memcpy(bad + off + 1, gb + off, gn - off);
+  warnings w = {0};
+  ps_doc *d = ingest(f, bad, gn + 1, &w);
+  char expect[256];
+  snprintf(expect, sizeof expect,
+           "%s: 1 invalid GB18030 sequence, first at byte %zu; replaced by U+FFFD", f, off);
+  CHECK_INT(w.n, 1);
+  CHECK_STR(w.last, expect);
+  /* the same paragraphs, one of them with U+FFFD before 通武廊 */
+  CHECK(d && d->n_paras == orig->n_paras);
+  size_t changed = 0;
+  for (size_t i = 0; d && d->n_paras == orig->n_paras && i < d->n_paras; i++) {
+    if (!strcmp(d->paras[i].text, orig->paras[i].text)) continue;
+    changed++;
+    CHECK(strstr(d->paras[i].text, "\xEF\xBF\xBD通武廊") != NULL);
+    CHECK_INT(d->paras[i].len, orig->paras[i].len + 3);
+  }
+  CHECK_INT(changed, 1);
+  ps_doc_free(d);
+  /* a truncated sequence at the very end */
+  w.n = 0;
+  bad[gn] = '\x81';
+  memcpy(bad, gb, gn);
+  d = ingest(f, bad, gn + 1, &w);
+  CHECK_INT(w.n, 1);
+  snprintf(expect, sizeof expect, "first at byte %zu;", gn);
+  CHECK(strstr(w.last, expect) != NULL);
+  /* after the final line end: a paragraph of its own */
+  CHECK(d && d->n_paras == orig->n_paras + 1);
+  if (d && d->n_paras) CHECK_STR(d->paras[d->n_paras - 1].text, "\xEF\xBF\xBD");
+  ps_doc_free(d);
+  free(bad);
+done:
+  free(needle);
+  free(gb);
+  free(raw);
+  ps_doc_free(orig);
+}
+
+static void test_utf16_no_bom_and_binary(void) {
+  warnings w = {0};
+  /* UTF-16LE and BE without BOM, no extension */
+  static const char two[] = "中文。\n\n第二行一二三。\n";
+  size_t len = 0;
+  for (int be = 0; be < 2; be++) {
+    char *u16 = encode(be ? "UTF-16BE" : "UTF-16LE", two, sizeof two - 1, "", 0, &len);
+    ps_doc *d = u16 ? ingest("noext", u16, len, &w) : NULL;
+    CHECK(d && d->n_paras == 2);
+    if (d && d->n_paras == 2) {
+      CHECK_STR(d->paras[0].text, "中文。");
+      CHECK_STR(d->paras[1].text, "第二行一二三。");
+    }
+    ps_doc_free(d);
+    free(u16);
+  }
+  /* with a BOM and no extension */
+  ps_doc *d = ingest("noext-bom", "\xFF\xFE\x2D\x4E\x87\x65", 6, &w);
+  if (d && d->n_paras) CHECK_STR(d->paras[0].text, "中文");
+  ps_doc_free(d);
+  CHECK_INT(w.n, 0);
+
+  /* binary formats under any name */
+  static const struct {
+    const char *name, *data;
+    size_t len;
+    const char *what;
+  } bins[] = {
+      {"x.dat", "\x89PNG\r\n\x1A\n\0\0\0\rIHDR", 16, "PNG"},
+      {"noext", "PK\x03\x04\x14\0\0\0\x08\0", 10, "ZIP"},
+      {"prog.txt", "\x7F" "ELF\x02\x01\x01\0\0\0", 10, "ELF"},
+      {"photo.md", "\xFF\xD8\xFF\xE0\0\x10JFIF", 10, "JPEG"},
+      {"a.html", "GIF89a\x01\0\x01\0", 10, "GIF"},
+  };
+  for (size_t i = 0; i < sizeof bins / sizeof bins[0]; i++) {
+    ps_error e;
+    d = (ps_doc *)1;
+    CHECK_INT(ps_ingest_buffer(bins[i].name, bins[i].data, bins[i].len, NULL, &d, &e),
+              PS_ERR_FORMAT);
+    CHECK(d == NULL);
+    CHECK(strstr(e.msg, bins[i].name) == e.msg && strstr(e.msg, bins[i].what) &&
+          strstr(e.msg, "not indexed"));
+  }
+  /* printable signatures need binary bytes after them; %PDF- in a text */
+  ps_doc *t = ingest_str("ogg.txt", "OggS is the capture pattern of Ogg pages.\n");
+  CHECK(t && t->n_paras == 1);
+  ps_doc_free(t);
+  t = ingest_str("pdf.md", "# 说明\n\nA PDF file starts with\n%PDF-1.7 and ends with a trailer.\n");
+  CHECK(t && !strcmp(t->format, "markdown"));
+  ps_doc_free(t);
+  /* high bytes without NULs or control bytes: no Chinese text either way */
+  char *noise = malloc(8192);
+  unsigned x = 12345;
+  for (size_t i = 0; i < 8192; i++) {
+    x = x * 1103515245u + 12345u;
+    noise[i] = (char)(0x80 | (x >> 16));
+  }
+  ps_error e;
+  CHECK_INT(ps_ingest_buffer("noise", noise, 8192, NULL, &d, &e), PS_ERR_FORMAT);
+  CHECK(strstr(e.msg, "noise: ") == e.msg);
+  free(noise);
+}
+
+/* pdftotext's failures: the PDF path never hangs and always names the file.
+ * (Real PDFs are made and indexed by tests/test_ingest_formats.py.) */
+static void test_pdf_errors(void) {
+  ps_error e;
+  ps_doc *d = (ps_doc *)1;
+  static const char broken[] = "%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ngarbage\n";
+  /* content sniffed whatever the name */
+  CHECK_INT(ps_ingest_buffer("broken.txt", broken, sizeof broken - 1, NULL, &d, &e),
+            PS_ERR_FORMAT);
+  CHECK(d == NULL);
+  CHECK(strstr(e.msg, "broken.txt: not a readable PDF (") == e.msg ||
+        strstr(e.msg, "poppler-utils") != NULL);
+  /* .pdf that is not one */
+  CHECK_INT(ps_ingest_buffer("notes.pdf", "just text", 9, NULL, &d, &e), PS_ERR_FORMAT);
+  CHECK(strstr(e.msg, "notes.pdf: ") == e.msg);
+  /* the program missing */
+  ps_ingest_opts o = {.pdftotext = "/nonexistent/bin/pdftotext"};
+  CHECK_INT(ps_ingest_buffer("a.pdf", broken, sizeof broken - 1, &o, &d, &e), PS_ERR_FORMAT);
+  CHECK(strstr(e.msg, "a.pdf: ") == e.msg && strstr(e.msg, "install poppler-utils"));
+  /* the program hanging: killed at the deadline */
+  char dir[] = "/tmp/ps-ingest-XXXXXX", script[512];
+  if (mkdtemp(dir)) {
+    snprintf(script, sizeof script, "%s/pdftotext", dir);
+    FILE *f = fopen(script, "w");
+    if (f) {
+      fputs("#!/bin/sh\nexec sleep 30\n", f);
+      fclose(f);
+      chmod(script, 0755);
+      o.pdftotext = script;
+      o.pdf_timeout_ms = 300;
+      CHECK_INT(ps_ingest_buffer("slow.pdf", broken, sizeof broken - 1, &o, &d, &e),
+                PS_ERR_FORMAT);
+      CHECK(strstr(e.msg, "slow.pdf: not a readable PDF (pdftotext did not finish within 1 s)") ==
+            e.msg);
+      /* a program that quits without reading its input: no SIGPIPE */
+      f = fopen(script, "w");
+      fputs("#!/bin/sh\necho 'Syntax Error: nothing here' >&2\nexit 1\n", f);
+      fclose(f);
+      char *big = calloc(1, 4 << 20);
+      memcpy(big, "%PDF-1.7\n", 9);
+      memset(big + 9, 'x', (4 << 20) - 9);
+      CHECK_INT(ps_ingest_buffer("big.pdf", big, 4 << 20, &o, &d, &e), PS_ERR_FORMAT);
+      CHECK_STR(e.msg, "big.pdf: not a readable PDF (Syntax Error: nothing here)");
+      free(big);
+      /* text out, even with control bytes and page headers */
+      f = fopen(script, "w");
+      fputs("#!/bin/sh\ncat >/dev/null\n"
+            "printf 'HEAD\\n第一页的内容，还没有\\n写完\\n- 1 -\\n\\fHEAD\\n结束。\\001\\n- 2 -\\n"
+            "\\fHEAD\\n第三页。\\n- 3 -\\n'\n", f);
+      fclose(f);
+      d = NULL;
+      CHECK_INT(ps_ingest_buffer("fake.pdf", broken, sizeof broken - 1, &o, &d, &e), PS_OK);
+      if (d) {
+        CHECK_STR(d->format, "pdf");
+        CHECK(find(d, "HEAD") == NULL && find(d, "\x01") == NULL);
+        CHECK(find(d, "第一页的内容，还没有写完结束。") != NULL);
+        CHECK(find(d, "第三页。") != NULL);
+      }
+      ps_doc_free(d);
+      unlink(script);
+    }
+    rmdir(dir);
+  }
+}
+
 int main(void) {
   test_cjk_join();
   test_latin_join();
@@ -578,5 +943,11 @@ int main(void) {
   test_corpus_outline();
   test_corpus_markdown();
   test_corpus_news();
+  test_corpus_encodings();
+  test_big5();
+  test_encoding_override();
+  test_invalid_gb18030();
+  test_utf16_no_bom_and_binary();
+  test_pdf_errors();
   return CHECK_DONE();
 }

@@ -39,10 +39,59 @@ static int is_iso_date(const char *v, size_t n) {
   return n == 10 || v[10] == ' ' || v[10] == 'T' || v[10] == 't';
 }
 
+/* The fields of front matter we keep (NULL when absent). */
+typedef struct front {
+  char *title, *date, *categories, *tags;
+} front;
+
+/* A YAML list value as a comma-separated string: "[a, b]", "a b" (Jekyll
+ * separates categories by spaces) or "a, b". */
+static char *list_value(const char *v, size_t n) {
+  if (n >= 2 && v[0] == '[' && v[n - 1] == ']') v++, n -= 2;
+  char *out = malloc(n + 1);
+  size_t o = 0;
+  if (!out) return NULL;
+  for (size_t i = 0; i < n;) {
+    while (i < n && (v[i] == ' ' || v[i] == ',' || v[i] == '\t')) i++;
+    size_t st = i;
+    while (i < n && v[i] != ',' && v[i] != ' ' && v[i] != '\t') i++;
+    size_t a = st, b = i;
+    if (b > a && (v[a] == '"' || v[a] == '\'') && v[b - 1] == v[a]) a++, b--;
+    if (b > a) {
+      if (o) out[o++] = ',';
+      memcpy(out + o, v + a, b - a);
+      o += b - a;
+    }
+  }
+  out[o] = '\0';
+  return out;
+}
+
+/* Appends item to the comma-separated list *slot (a YAML "- item" line). */
+static int list_append(char **slot, const char *v, size_t n) {
+  if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0]) v++, n -= 2;
+  size_t old = *slot ? strlen(*slot) : 0;
+  char *s = realloc(*slot, old + n + 2);
+  if (!s) return PS_ERR_NOMEM;
+  if (old) s[old++] = ',';
+  memcpy(s + old, v, n);
+  s[old + n] = '\0';
+  *slot = s;
+  return PS_OK;
+}
+
+static void front_free(front *f) {
+  free(f->title);
+  free(f->date);
+  free(f->categories);
+  free(f->tags);
+}
+
 /* Recognises a YAML front matter block (--- ... --- or ...) at the start of
- * s and returns its length (0 if none); title and date are copied out
- * (NULL if absent).  PS_ERR_NOMEM is reported through *rc. */
-static size_t front_matter(const char *s, size_t n, char **title, char **date, int *rc) {
+ * s and returns its length (0 if none); title, date, categories and tags are
+ * copied out.  PS_ERR_NOMEM is reported through *rc. */
+static size_t front_matter(const char *s, size_t n, front *fr, int *rc) {
+  char **title = &fr->title, **date = &fr->date, **list_slot = NULL;
   size_t i;
   *rc = PS_OK;
   if (n < 4 || memcmp(s, "---", 3) != 0) return 0;
@@ -67,6 +116,18 @@ static size_t front_matter(const char *s, size_t n, char **title, char **date, i
     const char *nl = memchr(s + j, '\n', body_end - j);
     size_t e = nl ? (size_t)(nl - s) : body_end;
     const char *colon = memchr(s + j, ':', e - j);
+    size_t ind = j;
+    while (ind < e && (s[ind] == ' ' || s[ind] == '\t')) ind++;
+    if (list_slot && ind + 1 < e && s[ind] == '-' && s[ind + 1] == ' ') {
+      /* a block list item under categories: / tags: */
+      size_t a = ind + 2, b = e;
+      while (a < b && s[a] == ' ') a++;
+      while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t')) b--;
+      if (b > a && list_append(list_slot, s + a, b - a)) *rc = PS_ERR_NOMEM;
+      j = e + 1;
+      continue;
+    }
+    list_slot = NULL;
     if (colon && s[j] != ' ' && s[j] != '#') {
       size_t klen = (size_t)(colon - (s + j));
       const char *v = colon + 1;
@@ -75,7 +136,17 @@ static size_t front_matter(const char *s, size_t n, char **title, char **date, i
       while (vn && (v[vn - 1] == ' ' || v[vn - 1] == '\t')) vn--;
       if (vn >= 2 && (v[0] == '"' || v[0] == '\'') && v[vn - 1] == v[0]) v++, vn -= 2;
       char **slot = NULL;
-      if (klen == 5 && memcmp(s + j, "title", 5) == 0) slot = title;
+      if ((klen == 10 && memcmp(s + j, "categories", 10) == 0) ||
+          (klen == 8 && memcmp(s + j, "category", 8) == 0) ||
+          (klen == 4 && memcmp(s + j, "tags", 4) == 0)) {
+        char **ls = s[j] == 't' ? &fr->tags : &fr->categories;
+        if (vn == 0) {
+          list_slot = ls; /* a block list follows */
+        } else if (!*ls) {
+          *ls = list_value(v, vn);
+          if (!*ls) *rc = PS_ERR_NOMEM;
+        }
+      } else if (klen == 5 && memcmp(s + j, "title", 5) == 0) slot = title;
       else if (klen == 4 && memcmp(s + j, "date", 4) == 0 && is_iso_date(v, vn)) {
         slot = date;
         vn = 10;
@@ -276,7 +347,8 @@ done:
 int ps_ingest_buffer(const char *name, const char *data, size_t len,
                      const ps_ingest_opts *opts, ps_doc **out, ps_error *err) {
   static const char *const fmt_names[] = {"pdf-text", "text", "markdown", "html", "pdf"};
-  char *text = NULL, *title = NULL, *date = NULL;
+  char *text = NULL;
+  front fr = {NULL, NULL, NULL, NULL};
   size_t n = 0;
   ing_blocks bl = {0};
   ps_doc *d = NULL;
@@ -292,7 +364,7 @@ int ps_ingest_buffer(const char *name, const char *data, size_t len,
   else rc = ing_decode(name, data, len, opts, &text, &n, err);
   if (rc) return rc;
 
-  size_t fm = pdf ? 0 : front_matter(text, n, &title, &date, &rc);
+  size_t fm = pdf ? 0 : front_matter(text, n, &fr, &rc);
   if (rc) goto nomem;
   const char *body = text + fm;
   size_t bn = n - fm;
@@ -301,7 +373,10 @@ int ps_ingest_buffer(const char *name, const char *data, size_t len,
   d = ps_doc_new();
   if (!d) goto nomem;
   d->format = fmt_names[fmt];
-  if ((title && ps_doc_set_title(d, title)) || (date && ps_doc_set_date(d, date))) goto nomem;
+  if ((fr.title && ps_doc_set_title(d, fr.title)) || (fr.date && ps_doc_set_date(d, fr.date)) ||
+      (fr.categories && ps_doc_set_categories(d, fr.categories)) ||
+      (fr.tags && ps_doc_set_tags(d, fr.tags)))
+    goto nomem;
 
   switch (fmt) {
   case FMT_PDF:
@@ -323,8 +398,7 @@ fail:
 done:
   ing_blocks_free(&bl);
   free(text);
-  free(title);
-  free(date);
+  front_free(&fr);
   return rc;
 }
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "ps_ingest.h"
 #include "ps_meta.h"
 
 static ps_doc *doc_of(const char *title, const char *const *paras) {
@@ -126,6 +127,26 @@ int main(void) {
     ps_doc_free(d);
     unlink(sc);
     rmdir(dir);
+  }
+  {
+    /* Front matter lists, inline (Jekyll: space-separated) and as blocks. */
+    static const char a[] = "---\ntitle: \"T\"\ncategories: beifangwang news\ntags: [北方网新闻, 武清]\n---\n<p>正文。</p>\n";
+    static const char b[] = "---\ntitle: T\ntags:\n  - 甲\n  - \"乙\"\ncategories:\n- 丙\n---\n正文。\n";
+    ps_doc *d = NULL;
+    ps_error err;
+    CHECK_INT(ps_ingest_buffer("a.html", a, sizeof a - 1, NULL, &d, &err), PS_OK);
+    if (d) {
+      CHECK_STR(d->categories, "beifangwang,news");
+      CHECK_STR(d->tags, "北方网新闻,武清");
+    }
+    ps_doc_free(d);
+    CHECK_INT(ps_ingest_buffer("b.md", b, sizeof b - 1, NULL, &d, &err), PS_OK);
+    if (d) {
+      CHECK_STR(d->tags, "甲,乙");
+      CHECK_STR(d->categories, "丙");
+      CHECK_STR(d->title, "T");
+    }
+    ps_doc_free(d);
   }
   return CHECK_DONE();
 }

@@ -76,6 +76,19 @@ def load_labels(path):
     return out
 
 
+def run_product(build, corpus):
+    """Indexes corpus with the build's programs and returns --projects --json."""
+    import subprocess
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        db = os.path.join(tmp, "db")
+        subprocess.run([os.path.join(build, "policy-index"), "--quiet", "--db", db, corpus],
+                       check=True)
+        out = subprocess.run([os.path.join(build, "policy-search"), "--db", db, "--projects",
+                              "--json"], check=True, capture_output=True).stdout
+        return json.loads(out)
+
+
 def seed_of(path, cache):
     """The seed file name of the document at path (by checksum), or None."""
     if path not in cache:
@@ -134,9 +147,14 @@ def main(argv=None):
     ap.add_argument("--verbose", "-v", action="store_true")
     ap.add_argument("--min-precision", type=float)
     ap.add_argument("--min-recall", type=float)
+    ap.add_argument("--build", help="build directory: index --corpus with its policy-index "
+                    "into a temporary database and score its --projects output (one command)")
+    ap.add_argument("--corpus", default=os.path.join(HERE, "..", "..", "corpus"))
     args = ap.parse_args(argv)
     try:
-        if args.input == "-":
+        if args.build:
+            data = run_product(args.build, args.corpus)
+        elif args.input == "-":
             data = json.load(sys.stdin)
         else:
             with open(args.input, encoding="utf-8") as f:

@@ -2,7 +2,7 @@
  *
  * The paragraph is decoded into an array of code points with all whitespace
  * dropped (PDF extraction leaves spaces and line breaks inside words), and
- * four rules propose candidate names as [start, end) ranges of that array:
+ * five rules propose candidate names as [start, end) ranges of that array:
  *
  *   1. quoted names “…” / "…" / 「…」 that look like proper names rather
  *      than slogans (no enumeration commas, not a numeral phrase such as
@@ -13,7 +13,10 @@
  *      建设 / 推进 / 打造, a function word, or a quantity (184个);
  *   4. enumerations "A、B和C等[一批]<category>" (等重点项目, 等创新平台 …)
  *      and short clauses "A、B<completion verb>" (…竣工, …开业运营), whose
- *      items are names even without a suffix.
+ *      items are names even without a suffix (not when a specific word
+ *      between 等 and the category marks concepts: 等资金项目);
+ *   5. road and line names (高王路, 河大公路, 京沪二通道) only in a
+ *      construction context: strong left boundary, then 建设/连接/、 ….
  *
  * Every candidate then passes a generic-phrase filter: a name whose
  * modifier is made only of generic words (重点项目, 一批项目, 各类平台,
@@ -60,6 +63,7 @@ static const suffix_rule SUFFIXES[] = {
   {"酒店", PS_PROJ_PROJECT, 0},   {"典藏馆", PS_PROJ_PROJECT, 0},
   {"射击馆", PS_PROJ_PROJECT, 0}, {"医院", PS_PROJ_PROJECT, 1},
   {"学校", PS_PROJ_PROJECT, 1},   {"中小学", PS_PROJ_PROJECT, 0},
+  {"分校", PS_PROJ_PROJECT, 0},
   {"污水处理厂", PS_PROJ_PROJECT, 0}, {"污水厂", PS_PROJ_PROJECT, 0},
   {"水厂", PS_PROJ_PROJECT, 0},   {"枢纽", PS_PROJ_PROJECT, 0},
   {"研究院", PS_PROJ_PLATFORM, 0}, {"实验室", PS_PROJ_PLATFORM, 1},
@@ -145,7 +149,7 @@ static const char *const GENERIC_WORDS[] = {
   "研究", "合作", "协同", "一体化", "两", "三", "四", "五", "六", "七", "八",
   "九", "十", "若干", "部分", "全部", "所有", "每个", "主导", "支柱",
   "战略性", "新兴", "未来", "传统", "优势", "骨干", "领军", "头部",
-  "城际", "轨道", "体育", "教育", "医疗",
+  "城际", "轨道", "体育", "教育", "医疗", "技术", "核心",
 };
 
 /* Words that, right before the suffix, make a name descriptive rather than
@@ -164,21 +168,31 @@ static const char *const GENERIC_HEADS[] = {
   "企业", "老年", "技术", "工程", "区域", "我国", "我区", "本地", "专业",
   "一般", "基层", "新型", "现有", "部分", "多个", "若干", "一流", "特色",
   "高水平", "高标准", "国家级", "省级", "生态", "文明", "体育", "文体",
-  "教育", "医疗", "自然", "水工", "电力", "河道", "非",
+  "教育", "医疗", "自然", "水工", "电力", "河道", "非", "现代化",
 };
 
 /* Categories that make "A、B等<category>" an enumeration of names. */
 static const char *const ENUM_CATEGORIES[] = {
   "项目", "平台", "载体", "园区", "企业", "学校", "道路", "活动", "公园",
   "景区", "景点", "片区", "场馆", "医院", "干线", "桥梁", "商圈", "品牌",
-  "基地", "保交楼", "主题园区", "集聚区", "街区", "小镇",
+  "基地", "保交楼", "主题园区", "集聚区", "街区", "小镇", "生活圈",
 };
+
+/* Words that, between 等 and its category, show the listed items are
+ * concepts or activities rather than names (等资金项目, 等人才开发平台,
+ * 等群众性文体活动, 等平安示范创建活动, 等公共服务设施项目, 等为中心的商圈). */
+static const char *const CONCEPT_MODIFIERS[] = {
+  "资金", "人才", "文体", "创建", "设施", "为中心",
+};
+
+/* Characters that form a word with a following 等 (平等, 同等, 均等). */
+static const char *const WORD_BEFORE_DENG = "平同均对相初何劣";
 
 /* Verbs that close a short clause whose subject is a list of names
  * ("宝山典藏馆、乐居世界设计家居典藏馆建成投运"). */
 static const char *const CLAUSE_TAIL_VERBS[] = {
   "建成投运", "建成投用", "竣工", "开业", "上线", "投入使用", "开工建设",
-  "建成使用", "盘活", "入驻", "正式开诊", "获批",
+  "建成使用", "正式开诊", "获批",
 };
 
 /* Words that, right after a closing quote, mark the quoted text as a slogan
@@ -190,7 +204,7 @@ static const char *const SLOGAN_FOLLOWERS[] = {
   "的", "与", "和", "工作思路", "思路", "产业体系", "体系", "制度", "特色",
   "定位", "形象", "及", "意识", "精神", "经验", "结构", "空间", "骨架",
   "事项", "防线", "利益", "相统一", "文章", "多元", "漫步", "快闪", "课服",
-  "末", "以来", "重要", "双牵引",
+  "末", "以来", "重要", "双牵引", "功能", "融合", "空白",
 };
 
 /* Measure words: a numeral followed by one of these is a quantity
@@ -398,7 +412,23 @@ static size_t left_boundary(const text *t, size_t end, size_t floor) {
       continue;
     }
     if (!is_name_char(c)) break;
-    if (in_charset(c, LEFT_STOP_CHARS)) break;
+    if (in_charset(c, LEFT_STOP_CHARS)) {
+      /* a one-character word before 和 that a list separator opens is
+       * the start of the name (、天和城配水厂), not a conjunction */
+      if (c == 0x548C && i >= 2 && i - 2 > floor && is_han(t->cp[i - 2]) &&
+          t->cp[i - 3] == 0x3001) {
+        i -= 2;
+        continue;
+      }
+      /* 保护与修复工程: two nominal verbs joined by 与/和 are one head */
+      if ((c == 0x4E0E || c == 0x548C) && i - 1 > floor &&
+          match_list_at(t, i, NOMINAL_VERBS, COUNT(NOMINAL_VERBS)) &&
+          match_list_end(t, i - 1, NOMINAL_VERBS, COUNT(NOMINAL_VERBS))) {
+        i -= 1 + match_list_end(t, i - 1, NOMINAL_VERBS, COUNT(NOMINAL_VERBS));
+        continue;
+      }
+      break;
+    }
     /* digits belong to a name only as in G95, Z1线 (after a Latin letter);
      * otherwise they end a heading number or a quantity (专栏1, 2024年) */
     if (is_digit(c)) {
@@ -469,7 +499,7 @@ static const char *const CONTINUATIONS[] = {"公路", "公园", "铁路", "贯�
 /* Whether a name ending at e is continued by a longer name: a suffix or a
  * continuation word begins within the next few characters. */
 static int continued(const text *t, size_t e) {
-  for (size_t d = 0; d < 4 && e + d < t->n && is_name_char(t->cp[e + d]); d++) {
+  for (size_t d = 0; d < 6 && e + d < t->n && is_name_char(t->cp[e + d]); d++) {
     if (match_list_at(t, e + d, CONTINUATIONS, COUNT(CONTINUATIONS))) return 1;
     for (size_t i = 0; i < COUNT(SUFFIXES); i++)
       if (match_at(t, e + d, SUFFIXES[i].word)) return 1;
@@ -518,7 +548,16 @@ static int rule_suffix(const text *t, cands *out) {
       if (!ok) continue;
     }
     size_t s = left_boundary(t, e - best, 0);
-    if (!plausible(t, s, e, best, weak)) continue;
+    if (!plausible(t, s, e, best, weak)) {
+      /* a phase marker makes even a short generic-headed name specific
+       * (区医院三期, 中医院二期) when a list word or punctuation opens it */
+      if (phase && weak && e - best > s && e - s <= 5 &&
+          !has_quantity(t, s, e - best) &&
+          (s == 0 || !is_name_char(t->cp[s - 1]) || t->cp[s - 1] == 0x3001) &&
+          cands_add(out, s, end, SUFFIXES[bi].kind))
+        return PS_ERR_NOMEM;
+      continue;
+    }
     if (cands_add(out, s, end, SUFFIXES[bi].kind)) return PS_ERR_NOMEM;
     if (end != e && phase && cands_add(out, s, e, SUFFIXES[bi].kind)) return PS_ERR_NOMEM;
   }
@@ -532,6 +571,85 @@ static int quoted_has_suffix(const text *t, size_t s, size_t e) {
     if (!SUFFIXES[i].weak && match_end(t, e, SUFFIXES[i].word) && e - s > 2) return 1;
   for (size_t i = 0; i < COUNT(short_heads); i++)
     if (match_end(t, e, short_heads[i]) && e - s > 2) return 1;
+  return 0;
+}
+
+/* Road and line names (高王路, 同创大道, 河大公路, 京沪二通道, 城市轨道Z1线)
+ * end in short, very common characters, so they are taken only in a
+ * construction context: a strong left boundary (punctuation, a verb, or a
+ * list word 及 与 和 、) and right after them a construction word or a
+ * list separator (…路建设, …路与…路连接, …公路，). */
+static const char *const ROAD_SUFFIXES[] = {"公路", "大道", "通道", "路", "道", "线"};
+
+/* Words that end in a road character without naming a road (道路, 思路,
+ * 沿线, 街道 …): a road name must not end in one of these. */
+static const char *const NOT_ROADS[] = {
+  "道路", "思路", "线路", "网路", "出路", "新路", "老路", "之路", "一路", "路路",
+  "马路", "公路", "铁路", "水路", "陆路", "门路", "套路", "弯路", "绿道",
+  "渠道", "轨道", "赛道", "街道", "河道", "航道", "管道", "频道", "知道",
+  "车道", "步道", "廊道", "快速通道", "绿色通道", "通道", "一道", "干道",
+  "沿线", "一线", "路线", "主线", "干线", "防线", "底线", "红线", "热线",
+  "专线", "航线", "连线", "在线", "上线", "总线", "界线", "基线", "曲线",
+  "战线", "视线", "光线", "全线", "支线", "管线", "线上", "生命线", "高压线",
+  "电路", "专用道", "干线公路", "高速公路", "重要通道", "主通道", "大通道",
+};
+
+/* Words right after a road name that show it is being built or linked. */
+static const char *const ROAD_FOLLOWERS[] = {
+  "建设", "连接", "全线", "部分", "拓宽", "改造", "通车", "开通", "贯通",
+  "提升", "改建", "延伸", "新建", "等", "与", "和", "及", "、", "，", "。", "；",
+};
+
+static int rule_roads(const text *t, cands *out) {
+  for (size_t e = 2; e <= t->n; e++) {
+    size_t best = 0;
+    for (size_t i = 0; i < COUNT(ROAD_SUFFIXES); i++) {
+      size_t m = match_end(t, e, ROAD_SUFFIXES[i]);
+      if (m > best) best = m;
+    }
+    if (!best) continue;
+    /* 通道 alone ends a road only with a modifier of its own (京沪二通道) */
+    int generic_end = 0;
+    for (size_t i = 0; i < COUNT(NOT_ROADS) && !generic_end; i++) {
+      size_t m = match_end(t, e, NOT_ROADS[i]);
+      if (m && m >= best && !(m == best && (match_end(t, e, "通道") || match_end(t, e, "公路"))))
+        generic_end = 1;
+    }
+    if (generic_end) continue;
+    size_t end = e;
+    if (end < t->n && !match_list_at(t, end, ROAD_FOLLOWERS, COUNT(ROAD_FOLLOWERS))) continue;
+    size_t s = left_boundary(t, e - best, 0);
+    size_t mod = e - best - s;
+    if (mod < 2 || mod > 6) continue;
+    /* the boundary must be strong: punctuation, a verb, or a list word */
+    if (s > 0 && is_name_char(t->cp[s - 1]) && !verb_ending_at(t, s) &&
+        !in_charset(t->cp[s - 1], "及与和、"))
+      continue;
+    if (all_generic(t, s, e - best) || has_quantity(t, s, e - best)) continue;
+    if (match_list_at(t, s, GENERIC_HEADS, COUNT(GENERIC_HEADS))) continue;
+    int ok = 1;
+    for (size_t k = s; k < e; k++) if (!is_name_char(t->cp[k])) ok = 0;
+    if (!ok || is_digit(t->cp[s])) continue;
+    if (cands_add(out, s, end, PS_PROJ_PROJECT)) return PS_ERR_NOMEM;
+  }
+  return PS_OK;
+}
+
+/* Verbs of building, launching or strengthening whose object, quoted and
+ * closing a clause, is a name (做强“城市大脑”, 开通…“定制快巴”). */
+static const char *const QUOTE_BUILD_VERBS[] = {
+  "开通", "做强", "打造", "建成", "启动", "上线", "推出", "搭建",
+  "开展", "实施", "擦亮", "叫响", "打响",
+};
+
+/* Whether a building verb ends within six name characters before the
+ * opening quote at q. */
+static int quote_object_of_build_verb(const text *t, size_t q) {
+  for (size_t d = 0; d <= 6 && d <= q; d++) {
+    size_t p = q - d;
+    if (match_list_end(t, p, QUOTE_BUILD_VERBS, COUNT(QUOTE_BUILD_VERBS))) return 1;
+    if (p == 0 || !is_name_char(t->cp[p - 1])) return 0;
+  }
   return 0;
 }
 
@@ -583,10 +701,16 @@ static int rule_quotes(const text *t, cands *out) {
     if (s >= 2 && t->cp[s - 2] == 0x7684) continue; /* 的“第二故乡” */
     size_t after = e + 1;
     if (after >= t->n || !is_name_char(t->cp[after])) {
-      /* a quoted text closing a clause is usually a slogan (坚持“见缝插绿”，) */
+      /* a quoted text closing a clause is usually a slogan (坚持“见缝插绿”，)
+       * unless a verb of building or launching governs it, at most a few
+       * name characters before it (做强“城市大脑”，开通4条京津“定制快巴”) */
+      if (!quote_object_of_build_verb(t, s - 1)) continue;
+    } else
+    if (match_list_at(t, after, SLOGAN_FOLLOWERS, COUNT(SLOGAN_FOLLOWERS))) continue;
+    if (after >= t->n || !is_name_char(t->cp[after])) {
+      if (cands_add(out, s, e, PS_PROJ_INITIATIVE)) return PS_ERR_NOMEM;
       continue;
     }
-    if (match_list_at(t, after, SLOGAN_FOLLOWERS, COUNT(SLOGAN_FOLLOWERS))) continue;
     /* “X”建设工程: the quoted part alone is a name only when it has a name
      * suffix of its own (“尚蔬小镇”强链工程, not “宜居杨店”建设工程) */
     size_t m = 0;
@@ -625,15 +749,36 @@ static int add_list_items(const text *t, size_t end, cands *out, int single_need
     if (single_needs_strong && n == 1 && is_name_char(c) && !verb_ending_at(t, s)) return PS_OK;
     break;
   }
-  for (size_t k = n; k-- > 0;) {
+  /* a weak tail verb (…盘活) needs a list of two items or more joined by 、 */
+  if (single_needs_strong == 2 && (n < 2 || t->cp[items[0][0] - 1] != 0x3001)) return PS_OK;
+  /* an item is kept when it looks like a name; an item ending in a name
+   * suffix must pass the suffix rule's own test (重点|实验室, 特教学校) */
+  int keep[16], n_bad = 0;
+  for (size_t k = 0; k < n; k++) {
     size_t s = items[k][0], e2 = items[k][1];
-    if (e2 <= s || e2 - s < 2 || e2 - s > 16) continue;
-    if (has_quantity(t, s, e2) || all_generic(t, s, e2)) continue;
+    keep[k] = 0;
+    if (e2 <= s || e2 - s < 2 || e2 - s > 16) { n_bad++; continue; }
+    if (has_quantity(t, s, e2) || all_generic(t, s, e2)) { n_bad++; continue; }
     int ok = 1;
     for (size_t i = s; i < e2; i++) if (!is_name_char(t->cp[i])) ok = 0;
-    if (!ok || is_digit(t->cp[s])) continue;
-    if (cands_add(out, s, e2, PS_PROJ_PROJECT)) return PS_ERR_NOMEM;
+    if (!ok || is_digit(t->cp[s])) { n_bad++; continue; }
+    size_t best = 0, bi = 0;
+    for (size_t i = 0; i < COUNT(SUFFIXES); i++) {
+      size_t m = match_end(t, e2, SUFFIXES[i].word);
+      if (m > best) { best = m; bi = i; }
+    }
+    if (best && (e2 - s == best || all_generic(t, s, e2 - best) ||
+                 (SUFFIXES[bi].weak && e2 - s - best < 4))) {
+      n_bad++;
+      continue;
+    }
+    keep[k] = 1;
   }
+  /* a list that is half made of generic words is one of concepts
+   * (科技创新、高端产业、新基建、生态环境、民生和公共服务等) */
+  if (n >= 3 && 2 * (size_t)n_bad >= n) return PS_OK;
+  for (size_t k = n; k-- > 0;)
+    if (keep[k] && cands_add(out, items[k][0], items[k][1], PS_PROJ_PROJECT)) return PS_ERR_NOMEM;
   return PS_OK;
 }
 
@@ -648,13 +793,21 @@ static int rule_lists(const text *t, cands *out) {
         if (match_list_at(t, j, ENUM_CATEGORIES, COUNT(ENUM_CATEGORIES))) { found = 1; break; }
         j++;
       }
+      /* some words between 等 and the category make the list one of
+       * concepts, not of names (等资金项目, 等平安示范创建活动, 等为中心的商圈) */
+      for (size_t k = i + 1; found && k < j; k++)
+        if (match_list_at(t, k, CONCEPT_MODIFIERS, COUNT(CONCEPT_MODIFIERS))) found = 0;
       if (!found || !is_name_char(t->cp[i - 1])) continue;
+      /* 等 as the end of a word (依法平等, 同等, 均等), not a list marker */
+      if (in_charset(t->cp[i - 1], WORD_BEFORE_DENG)) continue;
       if (add_list_items(t, i, out, 0)) return PS_ERR_NOMEM;
       continue;
     }
     size_t m = match_list_at(t, i, CLAUSE_TAIL_VERBS, COUNT(CLAUSE_TAIL_VERBS));
     if (m && is_name_char(t->cp[i - 1])) {
       if (add_list_items(t, i, out, 1)) return PS_ERR_NOMEM;
+    } else if (match_at(t, i, "盘活") && is_name_char(t->cp[i - 1])) {
+      if (add_list_items(t, i, out, 2)) return PS_ERR_NOMEM;
     }
   }
   return PS_OK;
@@ -691,6 +844,7 @@ int ps_proj_extract(const char *text_in, size_t len, ps_proj_fn fn, void *ctx) {
   if (rc == PS_OK) rc = rule_quotes(&t, &c);
   if (rc == PS_OK) rc = rule_suffix(&t, &c);
   if (rc == PS_OK) rc = rule_lists(&t, &c);
+  if (rc == PS_OK) rc = rule_roads(&t, &c);
   if (rc != PS_OK) goto done;
   if (c.n) qsort(c.v, c.n, sizeof *c.v, cand_cmp);
 

@@ -179,6 +179,83 @@ static void test_stop(void) {
   CHECK_INT(calls, 2);
 }
 
+/* Rules added for precision: concept lists, words before 等, weak clause
+ * verbs, descriptive heads, quotes used as epithets. */
+static void test_concepts_rejected(void) {
+  names ns;
+  /* a specific word between 等 and its category: a list of concepts */
+  const char *r = run(&ns, "获批超长期国债、中央预算内资金、专项债等资金项目25个，实施设备更新项目89个");
+  CHECK(!has(r, "专项债"));
+  CHECK(!has(r, "超长期国债"));
+  r = run(&ns, "全域开展平安家庭、平安社区（村）、平安校园等平安示范创建活动。");
+  CHECK(!has(r, "平安家庭"));
+  r = run(&ns, "加快海拉车灯二期、嘉林科医等重点制造业项目建设，");
+  CHECK(has(r, "海拉车灯二期"));
+  CHECK(has(r, "嘉林科医"));
+  /* list items that end in a suffix must pass the suffix test; a list
+   * half made of generic words is dropped */
+  r = run(&ns, "重点实验室、工程技术中心等市级企业创新平台累计达22家。");
+  CHECK(!has(r, "实验室"));
+  CHECK(!has(r, "工程技术中心"));
+  r = run(&ns, "谋划实施一批科技创新、高端产业、新基建、生态环境、民生和公共服务等重大项目，");
+  CHECK(!has(r, "新基建"));
+  CHECK(!has(r, "生态环境"));
+  /* 等 ending a word (平等) is no list marker */
+  r = run(&ns, "积极构建亲清新型政商关系，依法平等保护企业产权和企业家权益，");
+  CHECK(!has(r, "依法平"));
+  /* 盘活 closes a clause about names only after a list */
+  r = run(&ns, "深化科技创新、产业焕新、城市更新，有效盘活存量、做优增量，");
+  CHECK(!has(r, "有效"));
+  r = run(&ns, "隆悦城、国际企业社区等项目入驻优质主体超210家，狗不理、大岛酒楼盘活取得历史突破，");
+  CHECK(has(r, "大岛酒楼"));
+  /* a descriptive head (现代化) and a quote followed by 融合/功能 */
+  r = run(&ns, "建设人产城融合的现代化科技产业新城，实现与京津功能互补");
+  CHECK_STR(r, "");
+  r = run(&ns, "推进农业“接二连三”融合发展，发挥前进道“核心轴”功能，");
+  CHECK_STR(r, "");
+  /* a name going on into another (京津塘高速|大王古庄出入口) */
+  r = run(&ns, "开通京津塘高速大王古庄出入口、争取增设京津产业新城出入口。");
+  CHECK(!has(r, "京津塘高速"));
+}
+
+/* Rules added for recall. */
+static void test_more_names(void) {
+  names ns;
+  /* a one-character word before 和 opened by 、 (天和城配水厂) */
+  const char *r = run(&ns, "开展城北引滦水厂二期、天和城配水厂、镇级配水厂及配套管网等工程建设");
+  CHECK(has(r, "天和城配水厂"));
+  CHECK(!has(r, "城配水厂"));
+  CHECK(!has(r, "镇级配水厂"));
+  /* two nominal verbs joined by 与 form one head */
+  r = run(&ns, "实施大黄堡湿地保护与修复工程，完成核心区生态移民");
+  CHECK(has(r, "大黄堡湿地保护与修复工程"));
+  /* roads in a construction context */
+  r = run(&ns, "全力推进高王路与北京通清路连接。城区东环全线开通，拓宽改造河大公路，");
+  CHECK(has(r, "高王路"));
+  CHECK(has(r, "北京通清路"));
+  CHECK(has(r, "河大公路"));
+  r = run(&ns, "理清发展思路，壮大集成电路产业，实施重点干线公路提升改造工程，推进城市道路建设。");
+  CHECK(!has(r, "发展思路"));
+  CHECK(!has(r, "集成电路"));
+  CHECK(!has(r, "干线公路"));
+  CHECK(!has(r, "城市道路"));
+  /* a quoted name that closes a clause after a building verb */
+  r = run(&ns, "加快智慧武清建设，做强“城市大脑”，持续推动数据资源“聚通用”，");
+  CHECK(has(r, "城市大脑"));
+  CHECK(!has(r, "聚通用"));
+  r = run(&ns, "新开通4条京津“定制快巴”，区域合作续写共赢新篇章。");
+  CHECK(has(r, "定制快巴"));
+  /* a phase marker makes a short generic-headed name specific */
+  r = run(&ns, "区医院三期、中医院二期启动建设，打造2个以上基层医疗“区域龙头”医院。");
+  CHECK(has(r, "区医院三期"));
+  CHECK(has(r, "中医院二期"));
+  CHECK(!has(r, "区医院"));
+  r = run(&ns, "引进3所优质教育资源，一中分校、英华分校建成投入使用；");
+  CHECK(has(r, "英华分校"));
+  r = run(&ns, "建成保利金街等5个一刻钟生活圈，入选全国第四批城市一刻钟便民生活圈试点。");
+  CHECK(has(r, "保利金街"));
+}
+
 typedef struct sane { int bad; int total; } sane;
 
 static int check_sane(void *ctx, const char *name, size_t len, int kind) {
@@ -221,6 +298,8 @@ int main(void) {
   test_enumerations();
   test_api();
   test_stop();
+  test_concepts_rejected();
+  test_more_names();
   test_corpus();
   return CHECK_DONE();
 }

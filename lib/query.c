@@ -130,6 +130,22 @@ static int add_filter(ps_query *pq, size_t *cap, int field, const char *v, size_
   return PS_OK;
 }
 
+/* Reads the quoted text that starts at q + *i: its contents in *v, *vl;
+ * *i moves past the closing quote. */
+static int read_quoted(const char *q, size_t *i, const char **v, size_t *vl, ps_error *err) {
+  const char *closer;
+  size_t n = open_quote(q + *i, &closer);
+  const char *end = strstr(q + *i + n, closer);
+  if (!end)
+    return ps_error_set(err, PS_ERR_QUERY,
+                        "unbalanced quote: the quote at character %zu is never closed",
+                        char_pos(q, *i) + 1);
+  *v = q + *i + n;
+  *vl = (size_t)(end - *v);
+  *i = (size_t)(end - q) + strlen(closer);
+  return PS_OK;
+}
+
 int ps_query_parse(const char *q, ps_query **out, ps_error *err) {
   int rc = PS_OK, field;
   size_t cap = 0, fcap = 0, i = 0, len = strlen(q), fl;
@@ -150,19 +166,10 @@ int ps_query_parse(const char *q, ps_query **out, ps_error *err) {
         break;
       }
       i += fl;
-      const char *v = q + i, *closer;
+      const char *v = q + i;
       size_t vl;
-      if ((n = open_quote(q + i, &closer))) {
-        const char *end = strstr(q + i + n, closer);
-        if (!end) {
-          rc = ps_error_set(err, PS_ERR_QUERY,
-                            "unbalanced quote: the quote at character %zu is never closed",
-                            char_pos(q, i) + 1);
-          break;
-        }
-        v = q + i + n;
-        vl = (size_t)(end - v);
-        i = (size_t)(end - q) + strlen(closer);
+      if (open_quote(q + i, &closer)) {
+        if ((rc = read_quoted(q, &i, &v, &vl, err))) break;
       } else {
         while (i < len && !is_space_at(q + i, &n)) i++;
         vl = (size_t)(q + i - v);
@@ -173,16 +180,11 @@ int ps_query_parse(const char *q, ps_query **out, ps_error *err) {
         break;
       }
       rc = add_filter(pq, &fcap, field, v, vl, pos, err);
-    } else if ((n = open_quote(q + i, &closer))) {
-      const char *end = strstr(q + i + n, closer);
-      if (!end) {
-        rc = ps_error_set(err, PS_ERR_QUERY,
-                          "unbalanced quote: the quote at character %zu is never closed",
-                          char_pos(q, i) + 1);
-        break;
-      }
-      rc = add_word(pq, &cap, q + i + n, (size_t)(end - (q + i + n)), 1, char_pos(q, i), err);
-      i = (size_t)(end - q) + strlen(closer);
+    } else if (open_quote(q + i, &closer)) {
+      size_t pos = char_pos(q, i), vl;
+      const char *v;
+      if ((rc = read_quoted(q, &i, &v, &vl, err))) break;
+      rc = add_word(pq, &cap, v, vl, 1, pos, err);
     } else {
       size_t st = i;
       while (i < len && !is_space_at(q + i, &n) && !open_quote(q + i, &closer)) i++;

@@ -34,7 +34,7 @@
 extern "C" {
 #endif
 
-#define PS_TOK_SCHEME "ps-bigram-unigram-nopos-2"
+#define PS_TOK_SCHEME "ps-bigram-unigram-nopos-3"
 #define PS_TOK_MAX_TERM 120
 
 /* Normalised text.  map (when requested) has len + 1 entries: map[i] is the
@@ -45,6 +45,12 @@ typedef struct ps_norm {
   size_t len;
   uint32_t *map;  /* owned, NULL unless requested */
 } ps_norm;
+
+/* Loads what normalisation needs from outside (OpenCC's t2s tables), once
+ * per process.  Fails with a message saying what to install; normalising
+ * without it would disagree with the index, so databases refuse to open
+ * then.  Thread-safe; ps_tok_normalize calls it implicitly. */
+int ps_tok_init(ps_error *err);
 
 /* Normalises in[0..len) (UTF-8; invalid bytes become U+FFFD) into out, which
  * the caller releases with ps_norm_free.  PS_OK or PS_ERR_NOMEM. */

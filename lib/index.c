@@ -371,6 +371,7 @@ static int index_open_at(const char *dir, int mode, int xflags, ps_index **out,
   if (!ix) return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
   ix->writable = mode == PS_INDEX_WRITE;
   snprintf(ix->dir, sizeof ix->dir, "%s", dir);
+  if ((rc = ps_tok_init(err))) goto done;
   recover_swap(dir);
   if (ix->writable && (rc = mkdir_p(dir, err))) goto done;
   snprintf(xpath, sizeof xpath, "%s/xapian", dir);

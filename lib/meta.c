@@ -405,15 +405,11 @@ int ps_meta_derive(const ps_doc *doc, const char *path, ps_meta *m, ps_error *er
       if ((rc = to_u32(pp->text, pp->len, &u))) goto done;
       found = date_in(&u, &y, &mo, &d) ? (session ? 2 : 1) : 0;
       free(u.c);
-      if (found == 1) { /* a lone date: keep looking for a session line */
-        char buf[16];
+      if (found) {
+        char buf[32];
         snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, mo, d);
         rc = set_field(&m->date, buf);
-        found = 0;
-      } else if (found == 2) {
-        char buf[16];
-        snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, mo, d);
-        rc = set_field(&m->date, buf);
+        if (found == 1) found = 0; /* a lone date: a session line may follow */
       }
     }
   }

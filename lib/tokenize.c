@@ -3,9 +3,80 @@
  * character at a time so that normalised offsets map back to the original. */
 #include "ps_tok.h"
 
+#include <opencc/opencc.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
+
+/* ---- traditional → simplified ------------------------------------------
+ * Simplified and traditional Chinese are the same for search.  OpenCC's
+ * t2s conversion is applied character by character (so that every
+ * normalised byte still maps back to one source character) through a table
+ * built once per process from OpenCC itself, then only read. */
+
+#define T2S_FIRST 0x3400
+#define T2S_LAST 0x9FFF
+
+static int32_t *t2s_table;        /* [T2S_LAST - T2S_FIRST + 1], immutable once built */
+static char t2s_error[256];
+static pthread_once_t t2s_once = PTHREAD_ONCE_INIT;
+
+static void t2s_build(void) {
+  size_t n = T2S_LAST - T2S_FIRST + 1;
+  char *in = malloc(n * 4 + 1), *p = in, *out = NULL;
+  int32_t *table = malloc(n * sizeof *table);
+  opencc_t cc = opencc_open("t2s.json");
+  if (!in || !table || cc == (opencc_t)-1) {
+    snprintf(t2s_error, sizeof t2s_error, "OpenCC: cannot load t2s.json (%s); install opencc",
+             cc == (opencc_t)-1 ? opencc_error() : "out of memory");
+    goto done;
+  }
+  for (int32_t c = T2S_FIRST; c <= T2S_LAST; c++) {
+    p += utf8proc_encode_char(c, (utf8proc_uint8_t *)p);
+    *p++ = '\n';
+  }
+  out = opencc_convert_utf8(cc, in, (size_t)(p - in));
+  if (!out) {
+    snprintf(t2s_error, sizeof t2s_error, "OpenCC: conversion failed: %s", opencc_error());
+    goto done;
+  }
+  /* One line per character; a line that is one other character maps it. */
+  const char *q = out;
+  for (size_t k = 0; k < n; k++) {
+    const char *nl = strchr(q, '\n');
+    size_t len = nl ? (size_t)(nl - q) : strlen(q);
+    int32_t cp = T2S_FIRST + (int32_t)k;
+    table[k] = cp;
+    if (len > 0) {
+      int32_t to;
+      size_t used = ps_tok_decode(q, len, &to);
+      if (used == len) table[k] = to;
+    }
+    if (!nl) break;
+    q = nl + 1;
+  }
+  t2s_table = table;
+  table = NULL;
+done:
+  if (out) opencc_convert_utf8_free(out);
+  if (cc != (opencc_t)-1 && cc) opencc_close(cc);
+  free(in);
+  free(table);
+}
+
+int ps_tok_init(ps_error *err) {
+  pthread_once(&t2s_once, t2s_build);
+  if (!t2s_table) return ps_error_set(err, PS_ERR_USAGE, "%s", t2s_error);
+  return PS_OK;
+}
+
+static int32_t t2s(int32_t c) {
+  if (c < T2S_FIRST || c > T2S_LAST) return c;
+  pthread_once(&t2s_once, t2s_build);
+  return t2s_table ? t2s_table[c - T2S_FIRST] : c;
+}
 
 size_t ps_tok_decode(const char *s, size_t len, int32_t *cp) {
   const unsigned char *u = (const unsigned char *)s;
@@ -106,7 +177,7 @@ static int fold_char(int32_t c, int32_t out[18]) {
     out[0] = c;
     return 1;
   }
-  if (c >= 0x4E00 && c <= 0x9FFF) { out[0] = c; return 1; }
+  if (c >= 0x4E00 && c <= 0x9FFF) { out[0] = t2s(c); return 1; }
   utf8proc_int32_t buf[18];
   int last = 0;
   utf8proc_ssize_t n = utf8proc_decompose_char(
@@ -122,7 +193,7 @@ static int fold_char(int32_t c, int32_t out[18]) {
   int k = 0;
   for (utf8proc_ssize_t i = 0; i < n; i++) {
     if (utf8proc_category(buf[i]) == UTF8PROC_CATEGORY_CF) continue;
-    out[k++] = unify_bracket(buf[i]);
+    out[k++] = t2s(unify_bracket(buf[i]));
   }
   return k;
 }

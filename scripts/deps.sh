@@ -4,6 +4,7 @@
 set -euo pipefail
 pkgs=(build-essential g++ cmake pkg-config python3
       libxapian-dev xapian-tools libcjson-dev libutf8proc-dev libxml2-dev
+      libopencc-dev opencc
       # PDF input: pdftotext (run by lib/ingest_pdf.c) and the CMaps for
       # Chinese PDFs with non-embedded fonts
       poppler-utils poppler-data

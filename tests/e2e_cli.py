@@ -185,6 +185,17 @@ def main():
         check(res['total'] >= 1 and any('2024' in h['doc']['path'] for h in res['hits']),
               '产业功能区 (split across lines) is found in the 2024 report')
 
+        # Traditional characters find the simplified text (and are highlighted).
+        rc, out, err = run(ps, '--db', db, '--json', '--all', '京津產業新城')
+        trad = json.loads(out)
+        rc, out, err = run(ps, '--db', db, '--json', '--all', '京津产业新城')
+        simp = json.loads(out)
+        check(trad['total'] == simp['total'] > 0 and
+              [h['paragraph'] for h in trad['hits']] == [h['paragraph'] for h in simp['hits']],
+              'traditional query = simplified query')
+        check(all(h['highlights'] for h in trad['hits'] if h.get('exact', True)),
+              'traditional query highlights the simplified text')
+
         # Terminal output: no colour codes when piped, highlight markers instead.
         rc, out, err = run(ps, '--db', db, '通武廊')
         check(rc == 0 and '\033[' not in out and '«通武廊»' in out, 'plain markers when piped')

@@ -69,7 +69,8 @@ int main(void) {
   check_norm("  前后  ", "前后");
   check_norm("a\tb\nc", "a b c");
   check_norm("二〇三五年", "二〇三五年");
-  check_norm("⼀般", "一般");            /* Kangxi radical from a PDF */
+  check_norm("⼀般", "一般");
+  check_norm("京津產業新城發展", "京津产业新城发展");  /* traditional = simplified */            /* Kangxi radical from a PDF */
   check_norm("①项", "1项");
   check_norm("津政发〔2021〕3号", "津政发(2021)3号");
   check_norm("津政发 [2021] 3 号", "津政发(2021)3号");
@@ -147,6 +148,8 @@ int main(void) {
   CHECK(found("5G基站", "5g基站"));
   CHECK(!found("5G基站", "5"));
   CHECK(found("高 标准农田", "高标准农田"));
+  CHECK(found("推進京津產業新城建設", "京津产业新城"));
+  CHECK(found("推进京津产业新城建设", "京津產業新城"));
   CHECK(found("ＧＤＰ增长", "gdp"));
   CHECK(!found("短", "更长的查询"));
   CHECK(found("Hello  World", "hello world"));

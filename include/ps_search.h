@@ -4,7 +4,14 @@
  * BM25); each candidate is then checked against the stored normalised text
  * of its paragraph with ps_tok_find, inside the match, so that the total is
  * the exact number of paragraphs containing every word and never an
- * estimate.  Superseded paragraphs are skipped in the same check. */
+ * estimate.  Superseded paragraphs are skipped in the same check.
+ *
+ * Every verified match is then ranked in C (BM25, whole-query phrase,
+ * proximity, words in the section or title, short paragraphs damped), so
+ * that offset/limit pages are consistent.  Unless opts->exact is set, related
+ * paragraphs (one of several query words, a synonym from data/synonyms.tsv,
+ * or enough feedback bigrams of the top exact hits) follow every exact hit,
+ * with related = 1; they never count in total, only in related_total. */
 #ifndef PS_SEARCH_H
 #define PS_SEARCH_H
 
@@ -33,11 +40,15 @@ typedef struct ps_hit {
   size_t text_len;
   ps_span *highlights;       /* owned: every match of every word, sorted, merged */
   size_t n_highlights;
+  int related;               /* 0: matches the query as typed; 1: a related hit
+                                found by query expansion (ranked after all exact
+                                hits, never counted in total) */
 } ps_hit;
 
 typedef struct ps_results {
   char *query;               /* the query as given */
   size_t total;              /* exact number of matching paragraphs */
+  size_t related_total;      /* number of related (expansion-only) paragraphs */
   double took_ms;
   ps_hit *hits;
   size_t n_hits;
@@ -46,6 +57,7 @@ typedef struct ps_results {
 typedef struct ps_search_opts {
   size_t offset;             /* skip this many hits */
   size_t limit;              /* return at most this many */
+  int exact;                 /* non-zero: no query expansion (only exact hits) */
 } ps_search_opts;
 
 /* Runs query q.  Borrowed pointers in the results live until the index is

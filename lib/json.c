@@ -101,6 +101,7 @@ cJSON *ps_json_hit(const ps_hit *h, int with_score) {
   cJSON *projects = cJSON_AddArrayToObject(o, "projects");
   if (projects) ps_proj_extract(h->text, h->text_len, add_project, projects);
   if (with_score) cJSON_AddNumberToObject(o, "score", round(h->score * 1e4) / 1e4);
+  if (with_score) cJSON_AddBoolToObject(o, "exact", !h->related);
   ps_snippet_free(&sn);
   return o;
 }
@@ -109,6 +110,7 @@ cJSON *ps_json_results(const ps_results *r, size_t offset) {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "query", r->query);
   cJSON_AddNumberToObject(o, "total", (double)r->total);
+  cJSON_AddNumberToObject(o, "related_total", (double)r->related_total);
   cJSON_AddNumberToObject(o, "took_ms", round(r->took_ms * 1000) / 1000);
   cJSON_AddNumberToObject(o, "offset", (double)offset);
   cJSON *hits = cJSON_AddArrayToObject(o, "hits");

@@ -1,8 +1,11 @@
 /* search.c: query execution (see ps_search.h): terms to a Xapian AND query,
  * a match decider that verifies each candidate against the paragraph store,
- * exact totals, and highlight spans for the returned hits. */
+ * exact totals, re-ranking of the verified matches, related hits from query
+ * expansion (synonyms in $POLICY_SEARCH_DATA or PS_DATA_DIR, and feedback
+ * from the top hits), and highlight spans for the returned hits. */
 #include "ps_search.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,6 +250,547 @@ static int scan_all(ps_index *ix, const verify_ctx *v, const ps_search_opts *o,
   return PS_OK;
 }
 
+/* ---- ranking ----
+ *
+ * Every verified match is fetched (the candidate sets are small) and
+ * re-ranked in C, so that paging is consistent: Xapian's BM25 over the
+ * bigrams is the base; a whole-query phrase, keywords close together,
+ * keywords in the section heading or document title, and match density add
+ * to it; heading lines and very short paragraphs are damped.  Then, unless
+ * the caller asks for exact hits only, a second stage looks for related
+ * paragraphs (see "expansion" below) and appends them after every exact
+ * hit.  The weights were tuned on tests/eval (score_ranking.py). */
+
+enum {
+  R_BM25,       /* weight of BM25, normalised to the best exact candidate */
+  R_PHRASE,     /* the query's words, in order and adjacent (several words) */
+  R_PROX,       /* keywords close together: 1 / (1 + gap / R_PROX_SCALE) */
+  R_PROX_SCALE, /* characters */
+  R_SECTION,    /* a query word in the paragraph's section path */
+  R_TITLE,      /* a query word in the document title */
+  R_DENS,       /* share of the paragraph's characters covered by matches ... */
+  R_DENS_SCALE, /* ... times this, capped at 1 */
+  R_SHORT,      /* paragraphs shorter than this many characters ... */
+  R_SHORT_PEN,  /* ... and heading lines are multiplied by this */
+  R_FB_DOCS,    /* expansion: how many top exact hits feed back terms */
+  R_FB_TERMS,   /* how many feedback bigrams are used */
+  R_FB_MINDOCS, /* a feedback bigram must occur in this many of them */
+  R_FB_MAXDF,   /* and in at most this share of all paragraphs */
+  R_FB_MIN,     /* a related paragraph needs this many expansion bigrams ... */
+  R_W_WORD,     /* scale of one query word (queries of several words) */
+  R_W_SYN,      /* scale of a synonym phrase */
+  R_W_FB,       /* scale of a feedback bigram */
+  R_W_QB,       /* scale of a bigram of the query itself */
+  R_K1,         /* BM25 k1 (term frequency saturation) */
+  R_B,          /* BM25 b (length normalisation) */
+  R_N
+};
+static double R[R_N] = {
+    [R_BM25] = 1.0,      [R_PHRASE] = 0.15,  [R_PROX] = 0.15,    [R_PROX_SCALE] = 10,
+    [R_SECTION] = 0.15,  [R_TITLE] = 0.1,    [R_DENS] = 0,       [R_DENS_SCALE] = 4,
+    [R_SHORT] = 25,      [R_SHORT_PEN] = 0.5, [R_FB_DOCS] = 20,  [R_FB_TERMS] = 10,
+    [R_FB_MINDOCS] = 2,  [R_FB_MAXDF] = 0.1, [R_FB_MIN] = 2,     [R_W_WORD] = 2.0,
+    [R_W_SYN] = 1.0,     [R_W_FB] = 0.25,    [R_W_QB] = 0.5,     [R_K1] = 1.2,
+    [R_B] = 0.1,
+};
+
+static void set_bm25(ps_xsearch *s) {
+  s->k1 = R[R_K1];
+  s->k2 = 0;
+  s->k3 = 1;
+  s->b = R[R_B] > 0 ? R[R_B] : 1e-9; /* 0 would mean "Xapian's default" */
+  s->min_normlen = 0.5;
+}
+
+/* For tuning only: PS_RANK_TUNE="i=v,i=v..." overrides R[i] (the enum order
+ * above), e.g. PS_RANK_TUNE=20=0.3 python3 tests/eval/score_ranking.py ... */
+static void rank_tune(void) {
+  const char *e = getenv("PS_RANK_TUNE");
+  while (e && *e) {
+    int i;
+    double v;
+    int n = 0;
+    if (sscanf(e, "%d=%lf%n", &i, &v, &n) != 2) break;
+    if (i >= 0 && i < R_N) R[i] = v;
+    e += n;
+    if (*e == ',') e++;
+  }
+}
+
+typedef struct cand {
+  uint32_t docid;
+  double w;      /* Xapian's weight */
+  double score;  /* the ranking score */
+} cand;
+
+static int cmp_cand(const void *a, const void *b) {
+  const cand *x = a, *y = b;
+  if (x->score != y->score) return x->score > y->score ? -1 : 1;
+  return x->docid < y->docid ? -1 : x->docid > y->docid;
+}
+
+static int cmp_u32(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static size_t nchars(const char *s, size_t n) {
+  size_t c = 0;
+  for (size_t i = 0; i < n; i++) c += ((unsigned char)s[i] & 0xC0) != 0x80;
+  return c;
+}
+
+/* Does normalised text t contain a word of pq? */
+static int has_word(const ps_query *pq, const char *t, size_t n) {
+  for (size_t w = 0; w < pq->n_words; w++)
+    if (ps_tok_find(t, n, pq->words[w].norm, pq->words[w].norm_len, 0) != (size_t)-1) return 1;
+  return 0;
+}
+
+static int has_word_raw(const ps_query *pq, const char *s) {
+  if (!s || !*s) return 0;
+  ps_norm n;
+  if (ps_tok_normalize(s, strlen(s), 0, &n) != PS_OK) return 0;
+  int r = has_word(pq, n.text, n.len);
+  ps_norm_free(&n);
+  return r;
+}
+
+typedef struct occ {
+  size_t pos, end;
+  size_t word;
+} occ;
+
+static int cmp_occ(const void *a, const void *b) {
+  const occ *x = a, *y = b;
+  return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* The features of an exact hit: a score from its Xapian weight (normalised
+ * by wmax) and its stored paragraph. */
+static double exact_score(const ps_index *ix, const ps_query *pq, const ps_store_rec *rec,
+                          double w, double wmax) {
+  enum { MAXOCC = 256 };
+  occ oc[MAXOCC];
+  size_t no = 0, covered = 0;
+  for (size_t k = 0; k < pq->n_words; k++) {
+    const ps_qword *qw = &pq->words[k];
+    size_t from = 0, p;
+    size_t qc = nchars(qw->norm, qw->norm_len);
+    while ((p = ps_tok_find(rec->norm, rec->norm_len, qw->norm, qw->norm_len, from)) !=
+           (size_t)-1) {
+      covered += qc;
+      if (no < MAXOCC) oc[no++] = (occ){p, p + qw->norm_len, k};
+      from = p + qw->norm_len;
+    }
+  }
+  size_t len = nchars(rec->norm, rec->norm_len);
+  double s = R[R_BM25] * (wmax > 0 ? w / wmax : 0);
+  double dens = len ? R[R_DENS_SCALE] * (double)covered / (double)len : 0;
+  s += R[R_DENS] * (dens > 1 ? 1 : dens);
+  if (pq->n_words > 1 && no) {
+    /* smallest window holding every word, and whether they are in order and
+     * adjacent somewhere (the whole query as a phrase) */
+    qsort(oc, no, sizeof *oc, cmp_occ);
+    size_t cnt[64] = {0}, have = 0, nw = pq->n_words < 64 ? pq->n_words : 64, best = (size_t)-1;
+    int phrase = 0;
+    for (size_t i = 0, j = 0; j < no; j++) {
+      if (oc[j].word < nw && cnt[oc[j].word]++ == 0) have++;
+      while (have == nw) {
+        size_t span = oc[j].end - oc[i].pos;
+        if (span < best) best = span;
+        if (oc[i].word < nw && --cnt[oc[i].word] == 0) have--;
+        i++;
+      }
+    }
+    for (size_t j = 0; j + 1 < no; j++)
+      if (oc[j].end == oc[j + 1].pos && oc[j + 1].word == oc[j].word + 1) phrase = 1;
+    if (best != (size_t)-1) {
+      size_t wl = 0;
+      for (size_t k = 0; k < pq->n_words; k++) wl += pq->words[k].norm_len;
+      double gap = best > wl ? (double)(best - wl) / 3.0 : 0; /* bytes to CJK characters */
+      s += R[R_PROX] / (1 + gap / R[R_PROX_SCALE]);
+    }
+    s += R[R_PHRASE] * phrase;
+  }
+  if (rec->section_len && has_word_raw(pq, rec->section)) s += R[R_SECTION];
+  const ps_file_info *f = ps_index_file_by_no(ix, rec->file_no);
+  if (f && has_word_raw(pq, f->title)) s += R[R_TITLE];
+  if (len < R[R_SHORT]) s *= R[R_SHORT_PEN];
+  return s;
+}
+
+/* ---- expansion ----
+ *
+ * Related paragraphs are those that do not match the query as typed but are
+ * about its topic: they hold one of the query's words (for a query of
+ * several words), a synonym of a word from data/synonyms.tsv, or enough of
+ * the bigrams that characterise the top exact hits (pseudo relevance
+ * feedback: the bigrams frequent in those hits and rare in the collection,
+ * weighted by idf; Xapian's ESet needs the termlist, which the database does
+ * not keep).  They are ranked by BM25 over an OR of all those, and only ever
+ * after the exact hits. */
+
+typedef struct strvec {
+  char **s;
+  size_t *len;
+  size_t n, cap;
+} strvec;
+
+static int strvec_add(strvec *v, const char *s, size_t n) {
+  for (size_t i = 0; i < v->n; i++)
+    if (v->len[i] == n && memcmp(v->s[i], s, n) == 0) return PS_OK;
+  if (v->n == v->cap) {
+    size_t c = v->cap ? v->cap * 2 : 16;
+    char **ns = realloc(v->s, c * sizeof *ns);
+    if (ns) v->s = ns;
+    size_t *nl = realloc(v->len, c * sizeof *nl);
+    if (nl) v->len = nl;
+    if (!ns || !nl) return PS_ERR_NOMEM;
+    v->cap = c;
+  }
+  if (!(v->s[v->n] = strndup(s, n))) return PS_ERR_NOMEM;
+  v->len[v->n++] = n;
+  return PS_OK;
+}
+
+static void strvec_free(strvec *v) {
+  for (size_t i = 0; i < v->n; i++) free(v->s[i]);
+  free(v->s);
+  free(v->len);
+}
+
+#ifndef PS_DATA_DIR
+#define PS_DATA_DIR "data"
+#endif
+
+/* Adds to out the synonyms of pq's words: data/synonyms.tsv holds groups of
+ * terms, one group a line, tab-separated ('#' starts a comment line); a
+ * query word that contains a member of a group brings in the other members
+ * (those it does not already contain).  A missing file means no synonyms. */
+static int load_synonyms(const ps_query *pq, strvec *out) {
+  const char *dir = getenv("POLICY_SEARCH_DATA");
+  char path[4096];
+  snprintf(path, sizeof path, "%s/synonyms.tsv", dir && *dir ? dir : PS_DATA_DIR);
+  FILE *f = fopen(path, "r");
+  if (!f) return PS_OK;
+  char *line = NULL;
+  size_t cap = 0;
+  int rc = PS_OK;
+  while (rc == PS_OK && getline(&line, &cap, f) != -1) {
+    if (line[0] == '#') continue;
+    ps_norm m[32];
+    size_t nm = 0;
+    for (char *save = NULL, *t = strtok_r(line, "\t\r\n", &save); t && nm < 32;
+         t = strtok_r(NULL, "\t\r\n", &save)) {
+      if (ps_tok_normalize(t, strlen(t), 0, &m[nm]) != PS_OK) {
+        rc = PS_ERR_NOMEM;
+        break;
+      }
+      if (m[nm].len) nm++;
+      else ps_norm_free(&m[nm]);
+    }
+    for (size_t w = 0; rc == PS_OK && w < pq->n_words; w++) {
+      const ps_qword *qw = &pq->words[w];
+      int hit = 0;
+      for (size_t i = 0; i < nm && !hit; i++)
+        hit = ps_tok_find(qw->norm, qw->norm_len, m[i].text, m[i].len, 0) != (size_t)-1;
+      for (size_t i = 0; hit && rc == PS_OK && i < nm; i++)
+        if (ps_tok_find(qw->norm, qw->norm_len, m[i].text, m[i].len, 0) == (size_t)-1)
+          rc = strvec_add(out, m[i].text, m[i].len);
+    }
+    for (size_t i = 0; i < nm; i++) ps_norm_free(&m[i]);
+  }
+  free(line);
+  fclose(f);
+  return rc;
+}
+
+typedef struct bigram {
+  char t[6];
+  uint32_t doc;
+} bigram;
+
+typedef struct bigram_list {
+  bigram *b;
+  size_t n, cap;
+  uint32_t doc;
+  int nomem;
+} bigram_list;
+
+static int is_cjk_at(const char *s, size_t n) {
+  int32_t cp;
+  return ps_tok_decode(s, n, &cp) == 3 && ps_tok_class(cp) == PS_TOK_CJK;
+}
+
+static int collect_bigram(void *vctx, const char *t, size_t n) {
+  bigram_list *bl = vctx;
+  if (n != 6 || !is_cjk_at(t, 3) || !is_cjk_at(t + 3, 3)) return 0;
+  if (bl->n == bl->cap) {
+    size_t c = bl->cap ? bl->cap * 2 : 256;
+    bigram *nb = realloc(bl->b, c * sizeof *nb);
+    if (!nb) return bl->nomem = 1;
+    bl->b = nb;
+    bl->cap = c;
+  }
+  memcpy(bl->b[bl->n].t, t, 6);
+  bl->b[bl->n++].doc = bl->doc;
+  return 0;
+}
+
+static int cmp_bigram(const void *a, const void *b) {
+  const bigram *x = a, *y = b;
+  int c = memcmp(x->t, y->t, 6);
+  return c ? c : (x->doc < y->doc ? -1 : x->doc > y->doc);
+}
+
+typedef struct scored_term {
+  char t[6];
+  double w;
+} scored_term;
+
+static int cmp_scored(const void *a, const void *b) {
+  const scored_term *x = a, *y = b;
+  if (x->w != y->w) return x->w > y->w ? -1 : 1;
+  return memcmp(x->t, y->t, 6);
+}
+
+/* Is the 6-byte bigram t inside a query word or a synonym? */
+static int in_query(const ps_query *pq, const strvec *syn, const char *t) {
+  for (size_t w = 0; w < pq->n_words; w++)
+    if (memmem(pq->words[w].norm, pq->words[w].norm_len, t, 6)) return 1;
+  for (size_t i = 0; i < syn->n; i++)
+    if (memmem(syn->s[i], syn->len[i], t, 6)) return 1;
+  return 0;
+}
+
+/* Feedback bigrams from the top exact hits into out (6 bytes each). */
+static int feedback_terms(ps_index *ix, const ps_query *pq, const strvec *syn,
+                          const cand *top, size_t ntop, strvec *out) {
+  bigram_list bl = {0};
+  int rc = PS_OK;
+  for (size_t i = 0; i < ntop && !bl.nomem; i++) {
+    ps_store_rec rec;
+    if (ps_index_para(ix, top[i].docid, &rec) != PS_OK) continue;
+    bl.doc = (uint32_t)i;
+    ps_tok_index_terms(rec.norm, rec.norm_len, collect_bigram, &bl);
+  }
+  if (bl.nomem) {
+    free(bl.b);
+    return PS_ERR_NOMEM;
+  }
+  if (bl.n) qsort(bl.b, bl.n, sizeof *bl.b, cmp_bigram);
+  ps_xdb_stats st;
+  if (ps_xdb_stats_get(ps_index_xdb(ix), &st) != PS_OK || st.doccount == 0) {
+    free(bl.b);
+    return PS_OK;
+  }
+  scored_term *sc = malloc((bl.n + 1) * sizeof *sc);
+  size_t ns = 0;
+  if (!sc) {
+    free(bl.b);
+    return PS_ERR_NOMEM;
+  }
+  double mindocs = R[R_FB_MINDOCS];
+  if (mindocs > (double)ntop) mindocs = (double)ntop;
+  for (size_t i = 0; i < bl.n;) {
+    size_t j = i, docs = 0;
+    while (j < bl.n && memcmp(bl.b[j].t, bl.b[i].t, 6) == 0) {
+      if (j == i || bl.b[j].doc != bl.b[j - 1].doc) docs++;
+      j++;
+    }
+    unsigned df = 0;
+    if ((double)docs >= mindocs && !in_query(pq, syn, bl.b[i].t) &&
+        ps_xdb_termfreq(ps_index_xdb(ix), bl.b[i].t, 6, &df) == PS_OK && df &&
+        df <= R[R_FB_MAXDF] * st.doccount) {
+      memcpy(sc[ns].t, bl.b[i].t, 6);
+      sc[ns++].w = (double)docs * log((double)st.doccount / df);
+    }
+    i = j;
+  }
+  qsort(sc, ns, sizeof *sc, cmp_scored);
+  for (size_t i = 0; i < ns && i < (size_t)R[R_FB_TERMS] && rc == PS_OK; i++)
+    rc = strvec_add(out, sc[i].t, 6);
+  free(sc);
+  free(bl.b);
+  return rc;
+}
+
+typedef struct rel_ctx {
+  const ps_index *ix;
+  const ps_query *pq;
+  const uint32_t *excl;  /* the exact hits, sorted */
+  size_t n_excl;
+  const strvec *syn;     /* synonym phrases */
+  const strvec *bg;      /* expansion bigrams (feedback and the query's own) */
+} rel_ctx;
+
+static int related_matches(const rel_ctx *c, uint32_t docid) {
+  if (!ps_index_live(c->ix, docid)) return 0;
+  if (bsearch(&docid, c->excl, c->n_excl, sizeof *c->excl, cmp_u32)) return 0;
+  ps_store_rec rec;
+  if (ps_index_para(c->ix, docid, &rec) != PS_OK) return 0;
+  if (c->pq->n_words > 1 && has_word(c->pq, rec.norm, rec.norm_len)) return 1;
+  for (size_t i = 0; i < c->syn->n; i++)
+    if (ps_tok_find(rec.norm, rec.norm_len, c->syn->s[i], c->syn->len[i], 0) != (size_t)-1)
+      return 1;
+  size_t have = 0;
+  for (size_t i = 0; i < c->bg->n; i++)
+    if (memmem(rec.norm, rec.norm_len, c->bg->s[i], c->bg->len[i])) have++;
+  return (double)have >= R[R_FB_MIN];
+}
+
+static int rel_decider(void *ctx, unsigned docid) {
+  return related_matches(ctx, docid);
+}
+
+/* The AND of the terms of normalised text t (NULL if it has none or when
+ * out of memory: *nomem tells). */
+static ps_xq *terms_query(const char *t, size_t n, int *nomem) {
+  term_list tl = {0};
+  int exact = 0;
+  ps_tok_query_terms(t, n, collect_term, &tl, &exact);
+  ps_xq *q = NULL;
+  if (tl.nomem) *nomem = 1;
+  else if (tl.n) q = tl.n == 1 ? tl.q[0] : ps_xq_op(PS_XQ_AND, tl.q, tl.n, 0);
+  if (tl.n && !q) *nomem = 1;
+  if (tl.nomem)
+    for (size_t i = 0; i < tl.n; i++) ps_xq_free(tl.q[i]);
+  term_list_free(&tl);
+  return q;
+}
+
+typedef struct xq_vec {
+  ps_xq **q;
+  size_t n, cap;
+  int nomem;
+} xq_vec;
+
+static void xq_push(xq_vec *v, ps_xq *q, double scale) {
+  if (!q) return;
+  if (scale != 1.0 && !(q = ps_xq_scale(q, scale))) {
+    v->nomem = 1;
+    return;
+  }
+  if (v->n == v->cap) {
+    size_t c = v->cap ? v->cap * 2 : 16;
+    ps_xq **nq = realloc(v->q, c * sizeof *nq);
+    if (!nq) {
+      ps_xq_free(q);
+      v->nomem = 1;
+      return;
+    }
+    v->q = nq;
+    v->cap = c;
+  }
+  v->q[v->n++] = q;
+}
+
+/* Finds the related paragraphs of pq (none of excl), ranked, into *out. */
+static int expand(ps_index *ix, const ps_query *pq, const cand *exact, size_t n_exact,
+                  const uint32_t *excl, cand **out, size_t *n_out, ps_error *err) {
+  strvec syn = {0}, bg = {0};
+  xq_vec v = {0};
+  ps_xq *xq = NULL;
+  ps_xresult xr = {0};
+  int rc = load_synonyms(pq, &syn);
+  *out = NULL;
+  *n_out = 0;
+  size_t ntop = n_exact < (size_t)R[R_FB_DOCS] ? n_exact : (size_t)R[R_FB_DOCS];
+  if (rc == PS_OK) rc = feedback_terms(ix, pq, &syn, exact, ntop, &bg);
+  if (rc) goto done;
+  size_t n_fb = bg.n;
+  /* the query's own bigrams also count as evidence (a paragraph about 文化
+   * and 旅游 is related to 文化旅游) */
+  for (size_t w = 0; w < pq->n_words && rc == PS_OK; w++) {
+    const ps_qword *qw = &pq->words[w];
+    for (size_t i = 0; i + 6 <= qw->norm_len && rc == PS_OK;) {
+      if (is_cjk_at(qw->norm + i, qw->norm_len - i) &&
+          is_cjk_at(qw->norm + i + 3, qw->norm_len - i - 3)) {
+        rc = strvec_add(&bg, qw->norm + i, 6);
+        i += 3;
+      } else {
+        int32_t cp;
+        i += ps_tok_decode(qw->norm + i, qw->norm_len - i, &cp);
+      }
+    }
+  }
+  if (rc) goto done;
+  int nomem = 0;
+  if (pq->n_words > 1)
+    for (size_t w = 0; w < pq->n_words; w++)
+      xq_push(&v, terms_query(pq->words[w].norm, pq->words[w].norm_len, &nomem), R[R_W_WORD]);
+  for (size_t i = 0; i < syn.n; i++) xq_push(&v, terms_query(syn.s[i], syn.len[i], &nomem), R[R_W_SYN]);
+  for (size_t i = 0; i < bg.n; i++)
+    xq_push(&v, ps_xq_term(bg.s[i], bg.len[i], 1), i < n_fb ? R[R_W_FB] : R[R_W_QB]);
+  if (nomem || v.nomem) {
+    rc = PS_ERR_NOMEM;
+    goto done;
+  }
+  if (v.n == 0) goto done;
+  xq = v.n == 1 ? v.q[0] : ps_xq_op(PS_XQ_OR, v.q, v.n, 0);
+  v.n = 0;
+  if (!xq) {
+    rc = PS_ERR_NOMEM;
+    goto done;
+  }
+  if (pq->n_filters) { /* related hits obey the query's field filters too */
+    ps_xq *filt = NULL;
+    int none = 0;
+    if ((rc = build_filters(ix, pq, &filt, &none, err))) goto done;
+    if (none || !filt) { /* (cannot happen: the exact stage found them) */
+      ps_xq_free(filt);
+      goto done;
+    }
+    ps_xq *pair[2] = {xq, filt};
+    if (!(xq = ps_xq_op(PS_XQ_FILTER, pair, 2, 0))) {
+      rc = PS_ERR_NOMEM;
+      goto done;
+    }
+  }
+  rel_ctx c = {ix, pq, excl, n_exact, &syn, &bg};
+  ps_xdb_stats st;
+  ps_xdb_stats_get(ps_index_xdb(ix), &st);
+  ps_xsearch s;
+  ps_xsearch_init(&s);
+  s.query = xq;
+  s.max = st.lastdocid ? st.lastdocid : 1;
+  set_bm25(&s);
+  s.decider = rel_decider;
+  s.decider_ctx = &c;
+  if ((rc = ps_xdb_search(ps_index_xdb(ix), &s, &xr))) {
+    rc = ps_error_set(err, rc, "search failed: %s", ps_xdb_errmsg(ps_index_xdb(ix)));
+    goto done;
+  }
+  if (xr.n) {
+    cand *r = malloc(xr.n * sizeof *r);
+    if (!r) {
+      rc = PS_ERR_NOMEM;
+      goto done;
+    }
+    for (size_t i = 0; i < xr.n; i++) {
+      r[i].docid = xr.matches[i].docid;
+      r[i].w = r[i].score = xr.matches[i].weight;
+      ps_store_rec rec;
+      if (ps_index_para(ix, r[i].docid, &rec) == PS_OK &&
+          nchars(rec.norm, rec.norm_len) < R[R_SHORT])
+        r[i].score *= R[R_SHORT_PEN];
+    }
+    qsort(r, xr.n, sizeof *r, cmp_cand);
+    *out = r;
+    *n_out = xr.n;
+  }
+done:
+  if (rc == PS_ERR_NOMEM) ps_error_set(err, rc, "out of memory");
+  for (size_t i = 0; i < v.n; i++) ps_xq_free(v.q[i]);
+  free(v.q);
+  ps_xq_free(xq);
+  ps_xresult_free(&xr);
+  strvec_free(&syn);
+  strvec_free(&bg);
+  return rc;
+}
+
 int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_results **out,
               ps_error *err) {
   int rc = PS_OK;
@@ -256,8 +800,12 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
   int *needs = NULL;
   ps_xq *xq = NULL;
   ps_xresult xr = {0};
-  ps_search_opts o = {0, 10};
+  cand *ex = NULL, *rel = NULL;
+  uint32_t *excl = NULL;
+  size_t n_ex = 0, n_rel = 0;
+  ps_search_opts o = {0, 10, 0};
   if (opts) o = *opts;
+  rank_tune();
   ps_results *res = calloc(1, sizeof *res);
   *out = NULL;
   if (!res || !(res->query = strdup(q))) {
@@ -302,11 +850,14 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
       rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
       goto done;
     }
+    /* every verified match, re-ranked here so that pages stay consistent */
+    ps_xdb_stats st;
+    ps_xdb_stats_get(ps_index_xdb(ix), &st);
     ps_xsearch s;
     ps_xsearch_init(&s);
     s.query = xq;
-    s.first = (unsigned)o.offset;
-    s.max = (unsigned)o.limit;
+    s.max = st.lastdocid ? st.lastdocid : 1;
+    set_bm25(&s);
     s.decider = decider;
     s.decider_ctx = &v;
     rc = ps_xdb_search(ps_index_xdb(ix), &s, &xr);
@@ -315,18 +866,47 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
       goto done;
     }
     res->total = xr.total_lower;
-    if (xr.n) {
-      res->hits = calloc(xr.n, sizeof *res->hits);
+    n_ex = xr.n;
+    ex = malloc((n_ex + 1) * sizeof *ex);
+    excl = malloc((n_ex + 1) * sizeof *excl);
+    if (!ex || !excl) {
+      rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+      goto done;
+    }
+    double wmax = 0;
+    for (size_t i = 0; i < n_ex; i++)
+      if (xr.matches[i].weight > wmax) wmax = xr.matches[i].weight;
+    for (size_t i = 0; i < n_ex; i++) {
+      ps_store_rec rec;
+      ex[i].docid = excl[i] = xr.matches[i].docid;
+      ex[i].w = xr.matches[i].weight;
+      ex[i].score = ps_index_para(ix, ex[i].docid, &rec) == PS_OK
+                        ? exact_score(ix, pq, &rec, ex[i].w, wmax) : 0;
+    }
+    qsort(ex, n_ex, sizeof *ex, cmp_cand);
+    qsort(excl, n_ex, sizeof *excl, cmp_u32);
+    /* related hits (queries with words only; filters restrict them too) */
+    if (!o.exact && tl.n &&
+        (rc = expand(ix, pq, ex, n_ex, excl, &rel, &n_rel, err)))
+      goto done;
+    res->related_total = n_rel;
+    size_t all = n_ex + n_rel, first = o.offset < all ? o.offset : all;
+    size_t n = all - first < o.limit ? all - first : o.limit;
+    if (n) {
+      res->hits = calloc(n, sizeof *res->hits);
       if (!res->hits) {
         rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
         goto done;
       }
     }
-    for (size_t i = 0; i < xr.n; i++) {
-      res->hits[i].docid = xr.matches[i].docid;
-      res->hits[i].score = xr.matches[i].weight;
+    for (size_t i = 0; i < n; i++) {
+      size_t k = first + i;
+      const cand *c = k < n_ex ? &ex[k] : &rel[k - n_ex];
+      res->hits[i].docid = c->docid;
+      res->hits[i].score = c->score;
+      res->hits[i].related = k >= n_ex;
     }
-    res->n_hits = xr.n;
+    res->n_hits = n;
   }
   for (size_t i = 0; i < res->n_hits; i++) {
     ps_hit *h = &res->hits[i];
@@ -351,6 +931,9 @@ done:
   term_list_free(&tl);
   ps_xq_free(xq);
   ps_xresult_free(&xr);
+  free(ex);
+  free(rel);
+  free(excl);
   free(needs);
   ps_query_free(pq);
   if (rc) {

@@ -30,6 +30,8 @@ static void usage(FILE *f) {
         "  -a, --all           show every hit\n"
         "  -j, --json          print one JSON object (schema in README.md)\n"
         "  -c, --count         print only the number of matching paragraphs\n"
+        "  -x, --exact         only paragraphs that match the query as typed (no\n"
+        "                      related hits from query expansion)\n"
         "      --queries FILE  run each line of FILE (- for stdin) as a query and\n"
         "                      print one JSON object per line\n"
         "      --export        print every indexed paragraph as JSON Lines, in\n"
@@ -105,8 +107,14 @@ static int export_all(ps_index *ix) {
                 files[i].path);
         return 2;
       }
-      ps_hit h = {files[i].first + k, 0, &files[i], rec.para_no, rec.section,
-                  rec.text, rec.text_len, NULL, 0};
+      ps_hit h;
+      memset(&h, 0, sizeof h);
+      h.docid = files[i].first + k;
+      h.file = &files[i];
+      h.paragraph = rec.para_no;
+      h.section = rec.section;
+      h.text = rec.text;
+      h.text_len = rec.text_len;
       if (print_json(ps_json_hit(&h, 0))) return 2;
     }
   }
@@ -183,14 +191,15 @@ int main(int argc, char **argv) {
       {"colour", required_argument, 0, OPT_COLOR},
       {"queries", required_argument, 0, OPT_QUERIES},
       {"projects", no_argument, 0, OPT_PROJECTS},
+      {"exact", no_argument, 0, 'x'},
       {"help", no_argument, 0, 'h'},           {"version", no_argument, 0, 'V'},
       {0, 0, 0, 0}};
   char dbbuf[4096];
   const char *db = NULL, *queries = NULL;
   int json = 0, count = 0, do_export = 0, projects = 0, c, status = 0;
   int color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
-  ps_search_opts o = {0, 10};
-  while ((c = getopt_long(argc, argv, "d:n:o:ajchV", longopts, NULL)) != -1) {
+  ps_search_opts o = {0, 10, 0};
+  while ((c = getopt_long(argc, argv, "d:n:o:ajcxhV", longopts, NULL)) != -1) {
     switch (c) {
       case 'd': db = optarg; break;
       case 'n': if (parse_count(optarg, "--limit", &o.limit)) return 2; break;
@@ -198,6 +207,7 @@ int main(int argc, char **argv) {
       case 'a': o.limit = (size_t)-1 / 2; break;
       case 'j': json = 1; break;
       case 'c': count = 1; break;
+      case 'x': o.exact = 1; break;
       case OPT_EXPORT: do_export = 1; break;
       case OPT_QUERIES: queries = optarg; break;
       case OPT_PROJECTS: projects = 1; break;
@@ -264,9 +274,15 @@ int main(int argc, char **argv) {
     if (print_json(ps_json_results(res, o.offset))) status = 2;
   } else {
     const char *dim = color ? "\033[2m" : "", *off = color ? "\033[0m" : "";
-    for (size_t i = 0; i < res->n_hits; i++) print_hit_terminal(&res->hits[i], o.offset + i + 1, color);
+    for (size_t i = 0; i < res->n_hits; i++) {
+      if (res->hits[i].related && (i == 0 || !res->hits[i - 1].related))
+        printf("%s── related paragraphs, without the exact words (--exact leaves them out) ──%s\n\n",
+               dim, off);
+      print_hit_terminal(&res->hits[i], o.offset + i + 1, color);
+    }
     printf("%s%zu paragraph%s match%s %s", dim, res->total, res->total == 1 ? "" : "s",
            res->total == 1 ? "es" : "", q);
+    if (res->related_total) printf(", %zu related", res->related_total);
     if (res->n_hits) printf(" (showing %zu-%zu)", o.offset + 1, o.offset + res->n_hits);
     printf(", %.1f ms%s\n", res->took_ms, off);
   }

@@ -63,7 +63,10 @@ static long total(const char *q) {
     fprintf(stderr, "open reader: %s\n", err.msg);
     return -1;
   }
-  ps_search_opts o = {0, 100};
+  ps_search_opts o;
+  memset(&o, 0, sizeof o);
+  o.limit = 100;
+  o.exact = 1;
   long t = -1;
   if (ps_search(ix, q, &o, &r, &err) == PS_OK) t = (long)r->total;
   else fprintf(stderr, "search %s: %s\n", q, err.msg);

@@ -29,6 +29,10 @@ cJSON *ps_json_results(const ps_results *r, size_t offset);
  * "count"}]}]}: year is the first year the document covers. */
 cJSON *ps_json_projects(const ps_project *p, size_t n);
 
+/* The hits of r (in timeline order) grouped as [{"year", "documents":
+ * [{"path", "title", "hits": [...]}]}]. */
+cJSON *ps_json_timeline(const ps_results *r);
+
 /* A comma-separated list as a JSON array of strings. */
 cJSON *ps_json_list(const char *list);
 

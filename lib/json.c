@@ -106,6 +106,37 @@ cJSON *ps_json_hit(const ps_hit *h, int with_score) {
   return o;
 }
 
+cJSON *ps_json_timeline(const ps_results *r) {
+  cJSON *years = cJSON_CreateArray();
+  cJSON *year_docs = NULL, *hits = NULL;
+  char year[8], prev_year[8] = "?";
+  const char *prev_path = NULL;
+  for (size_t i = 0; years && i < r->n_hits; i++) {
+    const ps_hit *h = &r->hits[i];
+    year[0] = '\0';
+    if (h->file) snprintf(year, 5, "%.4s", h->file->years[0] ? h->file->years : h->file->date);
+    if (strcmp(year, prev_year) != 0) {
+      cJSON *y = cJSON_CreateObject();
+      cJSON_AddStringToObject(y, "year", year);
+      year_docs = cJSON_AddArrayToObject(y, "documents");
+      cJSON_AddItemToArray(years, y);
+      snprintf(prev_year, sizeof prev_year, "%s", year);
+      prev_path = NULL;
+    }
+    if (!prev_path || !h->file || strcmp(prev_path, h->file->path) != 0) {
+      cJSON *d = cJSON_CreateObject();
+      cJSON_AddStringToObject(d, "path", h->file ? h->file->path : "");
+      cJSON_AddStringToObject(d, "title", h->file ? h->file->title : "");
+      hits = cJSON_AddArrayToObject(d, "hits");
+      cJSON_AddItemToArray(year_docs, d);
+      prev_path = h->file ? h->file->path : NULL;
+    }
+    cJSON *hj = ps_json_hit(h, 1);
+    if (hj) cJSON_AddItemToArray(hits, hj);
+  }
+  return years;
+}
+
 cJSON *ps_json_results(const ps_results *r, size_t offset) {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "query", r->query);

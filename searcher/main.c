@@ -7,11 +7,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ps_browse.h"
 #include "ps_catalog.h"
 #include "ps_index.h"
 #include "ps_json.h"
 #include "ps_search.h"
 #include "ps_snippet.h"
+#include "render.h"
 
 static void usage(FILE *f) {
   fputs("Usage: policy-search [OPTIONS] QUERY...\n"
@@ -30,6 +32,12 @@ static void usage(FILE *f) {
         "  -a, --all           show every hit\n"
         "  -j, --json          print one JSON object (schema in README.md)\n"
         "  -c, --count         print only the number of matching paragraphs\n"
+        "      --jsonl         print one JSON hit per line (no envelope)\n"
+        "  -x, --exact         only paragraphs that match the query as typed (no\n"
+        "                      related paragraphs from query expansion)\n"
+        "      --sort ORDER    relevance (default) or date (newest first; exact hits)\n"
+        "      --timeline      every exact hit grouped by year and document, oldest\n"
+        "                      first\n"
         "  -x, --exact         only paragraphs that match the query as typed (no\n"
         "                      related hits from query expansion)\n"
         "      --queries FILE  run each line of FILE (- for stdin) as a query and\n"
@@ -56,32 +64,6 @@ static int parse_count(const char *s, const char *opt, size_t *out) {
   }
   *out = (size_t)v;
   return 0;
-}
-
-static void print_hit_terminal(const ps_hit *h, size_t rank, int color) {
-  const char *hl_on = color ? "\033[1;31m" : "\xc2\xab";  /* « */
-  const char *hl_off = color ? "\033[0m" : "\xc2\xbb";    /* » */
-  const char *dim = color ? "\033[2m" : "", *bold = color ? "\033[1m" : "";
-  const char *off = color ? "\033[0m" : "";
-  const char *path = h->file ? h->file->path : "?";
-  const char *base = strrchr(path, '/');
-  base = base ? base + 1 : path;
-  const char *title = h->file && h->file->title[0] ? h->file->title : base;
-  printf("%s%zu. %s%s\n", bold, rank, title, off);
-  printf("   %s%s ¶%u", dim, base, h->paragraph);
-  if (h->file && h->file->years[0]) printf(" · %s", h->file->years);
-  if (h->file && h->file->region[0]) printf(" · %s", h->file->region);
-  if (h->file && h->file->types[0]) printf(" · %s", h->file->types);
-  printf("%s\n", off);
-  if (h->section && h->section[0]) printf("   %s%s%s\n", dim, h->section, off);
-  ps_snippet sn;
-  if (ps_snippet_make(h->text, h->text_len, h->highlights, h->n_highlights,
-                      PS_SNIPPET_WIDTH, &sn) == PS_OK) {
-    fputs("   ", stdout);
-    ps_snippet_write(stdout, sn.text, sn.len, sn.spans, sn.n_spans, hl_on, hl_off);
-    fputs("\n\n", stdout);
-    ps_snippet_free(&sn);
-  }
 }
 
 static int print_json(cJSON *o) {
@@ -182,7 +164,8 @@ static int run_batch(ps_index *ix, const char *file, const ps_search_opts *o) {
 }
 
 int main(int argc, char **argv) {
-  enum { OPT_EXPORT = 1000, OPT_COLOR, OPT_QUERIES, OPT_PROJECTS };
+  enum { OPT_EXPORT = 1000, OPT_COLOR, OPT_QUERIES, OPT_PROJECTS, OPT_JSONL, OPT_SORT,
+         OPT_TIMELINE };
   static const struct option longopts[] = {
       {"db", required_argument, 0, 'd'},       {"limit", required_argument, 0, 'n'},
       {"offset", required_argument, 0, 'o'},   {"all", no_argument, 0, 'a'},
@@ -191,12 +174,15 @@ int main(int argc, char **argv) {
       {"colour", required_argument, 0, OPT_COLOR},
       {"queries", required_argument, 0, OPT_QUERIES},
       {"projects", no_argument, 0, OPT_PROJECTS},
+      {"jsonl", no_argument, 0, OPT_JSONL},    {"sort", required_argument, 0, OPT_SORT},
+      {"timeline", no_argument, 0, OPT_TIMELINE},
       {"exact", no_argument, 0, 'x'},
       {"help", no_argument, 0, 'h'},           {"version", no_argument, 0, 'V'},
       {0, 0, 0, 0}};
   char dbbuf[4096];
   const char *db = NULL, *queries = NULL;
-  int json = 0, count = 0, do_export = 0, projects = 0, c, status = 0;
+  int json = 0, jsonl = 0, count = 0, do_export = 0, projects = 0, by_date = 0, timeline = 0;
+  int c, status = 0;
   int color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
   ps_search_opts o = {0, 10, 0};
   while ((c = getopt_long(argc, argv, "d:n:o:ajcxhV", longopts, NULL)) != -1) {
@@ -211,6 +197,15 @@ int main(int argc, char **argv) {
       case OPT_EXPORT: do_export = 1; break;
       case OPT_QUERIES: queries = optarg; break;
       case OPT_PROJECTS: projects = 1; break;
+      case OPT_JSONL: jsonl = 1; break;
+      case OPT_TIMELINE: timeline = 1; break;
+      case OPT_SORT:
+        if (strcmp(optarg, "date") == 0) by_date = 1;
+        else if (strcmp(optarg, "relevance") != 0) {
+          fprintf(stderr, "policy-search: --sort takes relevance or date, not '%s'\n", optarg);
+          return 2;
+        }
+        break;
       case OPT_COLOR:
         if (strcmp(optarg, "always") == 0) color = 1;
         else if (strcmp(optarg, "never") == 0) color = 0;
@@ -262,30 +257,60 @@ int main(int argc, char **argv) {
     status = list_projects(ix, q, json);
     goto done;
   }
+  /* Date order, the timeline and facets need every exact hit: search them
+   * all, then order and cut the page here. */
+  int whole = by_date || timeline || (!count && !jsonl);
+  ps_search_opts page = o;
   if (count) o.limit = 0;
+  if (by_date || timeline) {
+    o.offset = 0;
+    o.limit = 0xFFFFFFF;
+    o.exact = 1;
+  }
   if (ps_search(ix, q, &o, &res, &err) != PS_OK) {
     fprintf(stderr, "policy-search: %s\n", err.msg);
     status = 2;
     goto done;
   }
+  cJSON *facets = NULL;
+  if (whole && !count) {
+    ps_results *all = res;
+    ps_search_opts ao = {0, 0xFFFFFFF, 1};
+    if ((by_date || timeline) || ps_search(ix, q, &ao, &all, &err) == PS_OK) {
+      facets = ps_browse_facets(all);
+      if (all != res) ps_results_free(all);
+    }
+  }
+  if (by_date) ps_browse_sort_by_date(res);
+  if (timeline) ps_browse_sort_timeline(res);
+  if (by_date && !timeline) { /* cut the page out of the sorted whole */
+    size_t from = page.offset < res->n_hits ? page.offset : res->n_hits;
+    size_t to = page.limit < res->n_hits - from ? from + page.limit : res->n_hits;
+    for (size_t i = 0; i < from; i++) free(res->hits[i].highlights);
+    for (size_t i = to; i < res->n_hits; i++) free(res->hits[i].highlights);
+    memmove(res->hits, res->hits + from, (to - from) * sizeof *res->hits);
+    res->n_hits = to - from;
+    o.offset = page.offset;
+  }
   if (count) {
     printf("%zu\n", res->total);
+  } else if (jsonl) {
+    for (size_t i = 0; i < res->n_hits && status == 0; i++)
+      if (print_json(ps_json_hit(&res->hits[i], 1))) status = 2;
   } else if (json) {
-    if (print_json(ps_json_results(res, o.offset))) status = 2;
+    cJSON *out = ps_json_results(res, o.offset);
+    if (out && facets) cJSON_AddItemToObject(out, "facets", facets), facets = NULL;
+    if (out && timeline) cJSON_AddItemToObject(out, "timeline", ps_json_timeline(res));
+    if (print_json(out)) status = 2;
   } else {
-    const char *dim = color ? "\033[2m" : "", *off = color ? "\033[0m" : "";
-    for (size_t i = 0; i < res->n_hits; i++) {
-      if (res->hits[i].related && (i == 0 || !res->hits[i - 1].related))
-        printf("%s── related paragraphs, without the exact words (--exact leaves them out) ──%s\n\n",
-               dim, off);
-      print_hit_terminal(&res->hits[i], o.offset + i + 1, color);
-    }
-    printf("%s%zu paragraph%s match%s %s", dim, res->total, res->total == 1 ? "" : "s",
-           res->total == 1 ? "es" : "", q);
-    if (res->related_total) printf(", %zu related", res->related_total);
-    if (res->n_hits) printf(" (showing %zu-%zu)", o.offset + 1, o.offset + res->n_hits);
-    printf(", %.1f ms%s\n", res->took_ms, off);
+    char *line = facets ? ps_browse_facets_line(facets) : NULL;
+    FILE *f = pager_begin();
+    if (timeline) render_timeline(f, res, q, color);
+    else render_results(f, res, q, o.offset, color, line);
+    pager_end(f);
+    free(line);
   }
+  cJSON_Delete(facets);
   if (status == 0 && res->total == 0) status = 1;
 done:
   ps_results_free(res);

@@ -1,0 +1,41 @@
+/* ps_browse.h: ways of looking at the whole set of exact hits of a query,
+ * built on ps_search: facets (counts by year, region, type, project), the
+ * timeline (hits grouped by year and document, oldest first) and ordering
+ * by date.  Shared by the command line and the server. */
+#ifndef PS_BROWSE_H
+#define PS_BROWSE_H
+
+#include <cjson/cJSON.h>
+#include "ps_search.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Counts of the exact hits of r (which must hold all of them: run the
+ * search with offset 0 and no limit) by year, region, type and project, as
+ * {"year": {"2024": 9, ...}, "region": {...}, "type": {...}, "project":
+ * {...}}, each object ordered by count, largest first (projects: the 20
+ * most frequent).  NULL when out of memory; free with cJSON_Delete. */
+cJSON *ps_browse_facets(const ps_results *r);
+
+/* One line of counts for people: "2024: 9 · 2021: 3 | 天津市武清区: 12 | ...". 
+ * Returns a malloc'd string (NULL when out of memory). */
+char *ps_browse_facets_line(const cJSON *facets);
+
+/* Sorts the hits of r (all exact hits) by date, newest first (document date,
+ * else its first year), then by score. */
+void ps_browse_sort_by_date(ps_results *r);
+
+/* Sorts the hits of r oldest first by year (the document's first year),
+ * then document path, then paragraph: the order of a timeline. */
+void ps_browse_sort_timeline(ps_results *r);
+
+/* The year a hit belongs to in a timeline ("" if unknown): a borrowed
+ * pointer to a static buffer-free view, copied into buf (size >= 5). */
+const char *ps_browse_year(const ps_hit *h, char *buf);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

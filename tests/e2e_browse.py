@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""End-to-end checks of the ways to look at a result set: facets (exact
+counts by year, region, type, project), --timeline, --sort date, --jsonl,
+and that the pager is never used when output is piped.
+
+usage: e2e_browse.py BUILD_DIR CORPUS_DIR
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+failures = checks = 0
+
+
+def check(cond, what):
+    global failures, checks
+    checks += 1
+    if not cond:
+        failures += 1
+        print(f'FAILED: {what}')
+
+
+def run(*args, env=None):
+    r = subprocess.run(list(args), capture_output=True, env=env)
+    return r.returncode, r.stdout.decode(), r.stderr.decode()
+
+
+def main():
+    build, corpus = sys.argv[1], sys.argv[2]
+    pi, ps = os.path.join(build, 'policy-index'), os.path.join(build, 'policy-search')
+    with tempfile.TemporaryDirectory() as tmp:
+        db = os.path.join(tmp, 'db')
+        run(pi, '--quiet', '--db', db, corpus)
+
+        # Facets: exact counts over every exact hit, not just the page.
+        rc, out, err = run(ps, '--db', db, '--json', '--limit', '2', '通武廊')
+        res = json.loads(out)
+        rc, out, err = run(ps, '--db', db, '--json', '--all', '--exact', '通武廊')
+        every = json.loads(out)['hits']
+        f = res.get('facets', {})
+        check(set(f) == {'year', 'region', 'type', 'project'}, f'facet keys: {list(f)}')
+        want_years = {}
+        for h in every:
+            for y in h['doc']['years']:
+                want_years[y] = want_years.get(y, 0) + 1
+        check(f.get('year') == want_years, f'year facet {f.get("year")} vs {want_years}')
+        want_types = {}
+        for h in every:
+            for t in h['doc']['types']:
+                want_types[t] = want_types.get(t, 0) + 1
+        check(f.get('type') == want_types, 'type facet')
+        check(sum(f.get('region', {}).values()) == res['total'], 'region facet sums to total')
+        rc, out, err = run(ps, '--db', db, '--limit', '1', '通武廊')
+        check('|' in out.splitlines()[-1] and '2024' in out.splitlines()[-1],
+              'terminal: facet summary line')
+
+        # Timeline: every year in which 通武廊 appears, oldest first, all exact hits.
+        rc, out, err = run(ps, '--db', db, '--json', '--timeline', '通武廊')
+        res = json.loads(out)
+        years = [y['year'] for y in res['timeline']]
+        expect = sorted({h['doc']['years'][0] for h in every})
+        check(years == expect, f'timeline years {years} == {expect}')
+        n = sum(len(d['hits']) for y in res['timeline'] for d in y['documents'])
+        check(n == res['total'] == len(every), 'timeline holds every exact hit')
+        rc, out, err = run(ps, '--db', db, '--timeline', '通武廊')
+        check(rc == 0 and all(f'━━ {y} ━━' in out for y in years), 'terminal timeline headers')
+
+        # --sort date: newest document first, exact hits only, paging on the sorted whole.
+        rc, out, err = run(ps, '--db', db, '--json', '--all', '--sort', 'date', '京津冀')
+        hits = json.loads(out)['hits']
+        key = lambda h: (h['doc']['date'].replace('-', '') or (h['doc']['years'] or ['0000'])[0] + '0000')
+        keys = [key(h) for h in hits]
+        check(keys == sorted(keys, reverse=True), '--sort date: newest first')
+        check(all(h.get('exact', True) for h in hits), '--sort date: exact hits')
+        rc, out, err = run(ps, '--db', db, '--json', '--sort', 'date', '--offset', '3', '--limit', '2', '京津冀')
+        page = json.loads(out)['hits']
+        check([(h['doc']['path'], h['paragraph']) for h in page] ==
+              [(h['doc']['path'], h['paragraph']) for h in hits[3:5]], '--sort date pages')
+        rc, out, err = run(ps, '--db', db, '--sort', 'size', '京津冀')
+        check(rc == 2 and '--sort' in err, 'bad --sort')
+
+        # --jsonl: one hit per line.
+        rc, out, err = run(ps, '--db', db, '--jsonl', '--limit', '5', '通武廊')
+        lines = out.splitlines()
+        check(len(lines) == 5 and all('text' in json.loads(l) for l in lines), '--jsonl')
+
+        # Piped output never goes through a pager (PAGER would fail loudly).
+        env = dict(os.environ, PAGER='false')
+        rc, out, err = run(ps, '--db', db, '--all', '京津', env=env)
+        check(rc == 0 and out.count('\n') > 100, 'no pager when piped')
+    print(f'e2e_browse: {checks - failures} passed, {failures} failed')
+    return 1 if failures else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

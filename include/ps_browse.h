@@ -35,6 +35,32 @@ void ps_browse_sort_timeline(ps_results *r);
  * pointer to a static buffer-free view, copied into buf (size >= 5). */
 const char *ps_browse_year(const ps_hit *h, char *buf);
 
+/* Another source of a collapsed near-duplicate. */
+typedef struct ps_also {
+  const ps_file_info *file;  /* borrowed from the index */
+  uint32_t paragraph;
+} ps_also;
+
+typedef struct ps_collapsed {
+  ps_also *also;             /* owned */
+  size_t n;
+} ps_collapsed;
+
+/* Near-duplicate paragraphs (the same sentence in a report and in a news
+ * article about it): removes from r every hit whose normalised text is
+ * nearly contained in a better-ranked hit of the same kind (exact or
+ * related), or contains it — at least 90% of the shorter one's
+ * 4-character shingles occur in the other — and records it as another
+ * source of that hit.  *groups receives one entry per remaining hit (free
+ * with ps_collapsed_free), *removed the number folded.  The totals of r are
+ * not changed: they count paragraphs.  PS_OK or PS_ERR_NOMEM. */
+int ps_browse_collapse(ps_results *r, ps_collapsed **groups, size_t *removed);
+void ps_collapsed_free(ps_collapsed *g, size_t n);
+
+/* Keeps only hits [offset, offset + limit) of r (and of groups, if not
+ * NULL), freeing the others. */
+void ps_browse_page(ps_results *r, ps_collapsed *groups, size_t offset, size_t limit);
+
 #ifdef __cplusplus
 }
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ps_projects.h"
+#include "ps_tok.h"
 
 typedef struct counter {
   char **keys;
@@ -170,4 +171,130 @@ void ps_browse_sort_by_date(ps_results *r) {
 
 void ps_browse_sort_timeline(ps_results *r) {
   if (r->n_hits > 1) qsort(r->hits, r->n_hits, sizeof *r->hits, cmp_timeline);
+}
+
+/* ---- near-duplicates ---- */
+
+/* The sorted, distinct hashes of the 4-character windows of a hit's
+ * normalised text (the whole text when shorter). */
+typedef struct shingles {
+  uint32_t *h;
+  size_t n;
+} shingles;
+
+static int cmp_u32(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static int make_shingles(const ps_hit *hit, shingles *out) {
+  ps_norm nm;
+  out->h = NULL;
+  out->n = 0;
+  if (ps_tok_normalize(hit->text, hit->text_len, 0, &nm) != PS_OK) return PS_ERR_NOMEM;
+  size_t starts_cap = nm.len + 1, nc = 0;
+  size_t *starts = malloc(starts_cap * sizeof *starts);
+  out->h = malloc((nm.len + 1) * sizeof *out->h);
+  if (!starts || !out->h) {
+    free(starts);
+    ps_norm_free(&nm);
+    return PS_ERR_NOMEM;
+  }
+  for (size_t i = 0; i < nm.len; i++)
+    if (((unsigned char)nm.text[i] & 0xC0) != 0x80) starts[nc++] = i;
+  starts[nc] = nm.len;
+  size_t w = nc < 4 ? nc : 4;
+  for (size_t k = 0; k + w <= nc && nc; k++) {
+    uint32_t h = 2166136261u;
+    for (size_t b = starts[k]; b < starts[k + w]; b++) h = (h ^ (unsigned char)nm.text[b]) * 16777619u;
+    out->h[out->n++] = h;
+  }
+  free(starts);
+  ps_norm_free(&nm);
+  qsort(out->h, out->n, sizeof *out->h, cmp_u32);
+  size_t m = 0;
+  for (size_t i = 0; i < out->n; i++)
+    if (!m || out->h[i] != out->h[m - 1]) out->h[m++] = out->h[i];
+  out->n = m;
+  return PS_OK;
+}
+
+/* Share of the smaller set contained in the larger. */
+static double containment(const shingles *a, const shingles *b) {
+  size_t i = 0, j = 0, common = 0, small = a->n < b->n ? a->n : b->n;
+  if (!small) return 0;
+  while (i < a->n && j < b->n) {
+    if (a->h[i] == b->h[j]) common++, i++, j++;
+    else if (a->h[i] < b->h[j]) i++;
+    else j++;
+  }
+  return (double)common / (double)small;
+}
+
+int ps_browse_collapse(ps_results *r, ps_collapsed **groups, size_t *removed) {
+  size_t n = r->n_hits, kept = 0;
+  shingles *sh = calloc(n + 1, sizeof *sh);
+  ps_collapsed *g = calloc(n + 1, sizeof *g);
+  int rc = (sh && g) ? PS_OK : PS_ERR_NOMEM;
+  *groups = NULL;
+  *removed = 0;
+  for (size_t i = 0; i < n && rc == PS_OK; i++) rc = make_shingles(&r->hits[i], &sh[i]);
+  for (size_t i = 0; i < n && rc == PS_OK; i++) {
+    size_t into = (size_t)-1;
+    for (size_t j = 0; j < kept && into == (size_t)-1; j++) {
+      /* Only paragraphs of similar substance: a short sentence repeated
+       * inside a long paragraph is a quotation, not a duplicate. */
+      size_t a = sh[i].n, b = sh[j].n;
+      if (r->hits[j].related == r->hits[i].related && a * 3 >= b && b * 3 >= a && a >= 8 &&
+          containment(&sh[i], &sh[j]) >= 0.9)
+        into = j;
+    }
+    if (into == (size_t)-1) {
+      r->hits[kept] = r->hits[i]; /* compact in place: kept <= i */
+      sh[kept] = sh[i];
+      if (kept != i) sh[i] = (shingles){NULL, 0};
+      kept++;
+    } else {
+      ps_collapsed *c = &g[into];
+      ps_also *na = realloc(c->also, (c->n + 1) * sizeof *na);
+      if (!na) { rc = PS_ERR_NOMEM; break; }
+      c->also = na;
+      c->also[c->n].file = r->hits[i].file;
+      c->also[c->n].paragraph = r->hits[i].paragraph;
+      c->n++;
+      free(r->hits[i].highlights);
+      free(sh[i].h);
+      sh[i] = (shingles){NULL, 0};
+      (*removed)++;
+    }
+  }
+  if (rc == PS_OK) r->n_hits = kept;
+  for (size_t i = 0; sh && i < n; i++) free(sh[i].h);
+  free(sh);
+  if (rc) {
+    ps_collapsed_free(g, n);
+    return rc;
+  }
+  *groups = g;
+  return PS_OK;
+}
+
+void ps_collapsed_free(ps_collapsed *g, size_t n) {
+  for (size_t i = 0; g && i < n; i++) free(g[i].also);
+  free(g);
+}
+
+void ps_browse_page(ps_results *r, ps_collapsed *groups, size_t offset, size_t limit) {
+  size_t from = offset < r->n_hits ? offset : r->n_hits;
+  size_t to = limit < r->n_hits - from ? from + limit : r->n_hits;
+  for (size_t i = 0; i < r->n_hits; i++) {
+    if (i >= from && i < to) continue;
+    free(r->hits[i].highlights);
+    if (groups) free(groups[i].also), groups[i].also = NULL, groups[i].n = 0;
+  }
+  if (to > from && from > 0) { /* memmove with NULL is undefined even for 0 bytes */
+    memmove(r->hits, r->hits + from, (to - from) * sizeof *r->hits);
+    if (groups) memmove(groups, groups + from, (to - from) * sizeof *groups);
+  }
+  r->n_hits = to - from;
 }

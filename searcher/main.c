@@ -38,6 +38,8 @@ static void usage(FILE *f) {
         "      --sort ORDER    relevance (default) or date (newest first; exact hits)\n"
         "      --timeline      every exact hit grouped by year and document, oldest\n"
         "                      first\n"
+        "      --no-collapse   show near-duplicate paragraphs (the same text in a\n"
+        "                      report and a news article) as separate hits\n"
         "  -x, --exact         only paragraphs that match the query as typed (no\n"
         "                      related hits from query expansion)\n"
         "      --queries FILE  run each line of FILE (- for stdin) as a query and\n"
@@ -64,6 +66,23 @@ static int parse_count(const char *s, const char *opt, size_t *out) {
   }
   *out = (size_t)v;
   return 0;
+}
+
+/* Adds "also_in": [{"path", "title", "paragraph"}] (the near-duplicates
+ * folded into hit i) to a hit object; returns it. */
+static cJSON *with_sources(cJSON *hit, const ps_collapsed *groups, size_t i) {
+  if (!hit || !groups) return hit;
+  cJSON *a = cJSON_AddArrayToObject(hit, "also_in");
+  for (size_t k = 0; a && k < groups[i].n; k++) {
+    const ps_also *s = &groups[i].also[k];
+    cJSON *o = cJSON_CreateObject();
+    if (!o) break;
+    cJSON_AddStringToObject(o, "path", s->file ? s->file->path : "");
+    cJSON_AddStringToObject(o, "title", s->file ? s->file->title : "");
+    cJSON_AddNumberToObject(o, "paragraph", s->paragraph);
+    cJSON_AddItemToArray(a, o);
+  }
+  return hit;
 }
 
 static int print_json(cJSON *o) {
@@ -165,7 +184,7 @@ static int run_batch(ps_index *ix, const char *file, const ps_search_opts *o) {
 
 int main(int argc, char **argv) {
   enum { OPT_EXPORT = 1000, OPT_COLOR, OPT_QUERIES, OPT_PROJECTS, OPT_JSONL, OPT_SORT,
-         OPT_TIMELINE };
+         OPT_TIMELINE, OPT_NO_COLLAPSE };
   static const struct option longopts[] = {
       {"db", required_argument, 0, 'd'},       {"limit", required_argument, 0, 'n'},
       {"offset", required_argument, 0, 'o'},   {"all", no_argument, 0, 'a'},
@@ -176,13 +195,14 @@ int main(int argc, char **argv) {
       {"projects", no_argument, 0, OPT_PROJECTS},
       {"jsonl", no_argument, 0, OPT_JSONL},    {"sort", required_argument, 0, OPT_SORT},
       {"timeline", no_argument, 0, OPT_TIMELINE},
+      {"no-collapse", no_argument, 0, OPT_NO_COLLAPSE},
       {"exact", no_argument, 0, 'x'},
       {"help", no_argument, 0, 'h'},           {"version", no_argument, 0, 'V'},
       {0, 0, 0, 0}};
   char dbbuf[4096];
   const char *db = NULL, *queries = NULL;
   int json = 0, jsonl = 0, count = 0, do_export = 0, projects = 0, by_date = 0, timeline = 0;
-  int c, status = 0;
+  int c, status = 0, collapse = 1;
   int color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
   ps_search_opts o = {0, 10, 0};
   while ((c = getopt_long(argc, argv, "d:n:o:ajcxhV", longopts, NULL)) != -1) {
@@ -199,6 +219,7 @@ int main(int argc, char **argv) {
       case OPT_PROJECTS: projects = 1; break;
       case OPT_JSONL: jsonl = 1; break;
       case OPT_TIMELINE: timeline = 1; break;
+      case OPT_NO_COLLAPSE: collapse = 0; break;
       case OPT_SORT:
         if (strcmp(optarg, "date") == 0) by_date = 1;
         else if (strcmp(optarg, "relevance") != 0) {
@@ -257,48 +278,46 @@ int main(int argc, char **argv) {
     status = list_projects(ix, q, json);
     goto done;
   }
-  /* Date order, the timeline and facets need every exact hit: search them
-   * all, then order and cut the page here. */
-  int whole = by_date || timeline || (!count && !jsonl);
+  /* Facets, date order, collapsing and the timeline need the whole result:
+   * search it all, then order, collapse and cut the page here. */
   ps_search_opts page = o;
+  ps_collapsed *groups = NULL;
+  size_t collapsed = 0;
+  cJSON *facets = NULL;
   if (count) o.limit = 0;
-  if (by_date || timeline) {
+  if (!count) {
     o.offset = 0;
     o.limit = 0xFFFFFFF;
-    o.exact = 1;
+    if (by_date || timeline) o.exact = 1;
   }
   if (ps_search(ix, q, &o, &res, &err) != PS_OK) {
     fprintf(stderr, "policy-search: %s\n", err.msg);
     status = 2;
     goto done;
   }
-  cJSON *facets = NULL;
-  if (whole && !count) {
-    ps_results *all = res;
-    ps_search_opts ao = {0, 0xFFFFFFF, 1};
-    if ((by_date || timeline) || ps_search(ix, q, &ao, &all, &err) == PS_OK) {
-      facets = ps_browse_facets(all);
-      if (all != res) ps_results_free(all);
+  if (!count) {
+    facets = ps_browse_facets(res);
+    if (by_date) ps_browse_sort_by_date(res);
+    if (timeline) ps_browse_sort_timeline(res);
+    if (collapse && !timeline && ps_browse_collapse(res, &groups, &collapsed) != PS_OK) {
+      fprintf(stderr, "policy-search: out of memory\n");
+      status = 2;
+      goto done;
     }
-  }
-  if (by_date) ps_browse_sort_by_date(res);
-  if (timeline) ps_browse_sort_timeline(res);
-  if (by_date && !timeline) { /* cut the page out of the sorted whole */
-    size_t from = page.offset < res->n_hits ? page.offset : res->n_hits;
-    size_t to = page.limit < res->n_hits - from ? from + page.limit : res->n_hits;
-    for (size_t i = 0; i < from; i++) free(res->hits[i].highlights);
-    for (size_t i = to; i < res->n_hits; i++) free(res->hits[i].highlights);
-    memmove(res->hits, res->hits + from, (to - from) * sizeof *res->hits);
-    res->n_hits = to - from;
-    o.offset = page.offset;
+    if (!timeline) ps_browse_page(res, groups, page.offset, page.limit);
+    o = page;
   }
   if (count) {
     printf("%zu\n", res->total);
   } else if (jsonl) {
     for (size_t i = 0; i < res->n_hits && status == 0; i++)
-      if (print_json(ps_json_hit(&res->hits[i], 1))) status = 2;
+      if (print_json(with_sources(ps_json_hit(&res->hits[i], 1), groups, i))) status = 2;
   } else if (json) {
     cJSON *out = ps_json_results(res, o.offset);
+    cJSON *hits = cJSON_GetObjectItemCaseSensitive(out, "hits");
+    for (size_t i = 0; groups && hits && i < res->n_hits; i++)
+      with_sources(cJSON_GetArrayItem(hits, (int)i), groups, i);
+    if (out) cJSON_AddNumberToObject(out, "collapsed", (double)collapsed);
     if (out && facets) cJSON_AddItemToObject(out, "facets", facets), facets = NULL;
     if (out && timeline) cJSON_AddItemToObject(out, "timeline", ps_json_timeline(res));
     if (print_json(out)) status = 2;
@@ -306,11 +325,12 @@ int main(int argc, char **argv) {
     char *line = facets ? ps_browse_facets_line(facets) : NULL;
     FILE *f = pager_begin();
     if (timeline) render_timeline(f, res, q, color);
-    else render_results(f, res, q, o.offset, color, line);
+    else render_results(f, res, q, o.offset, color, groups, collapsed, line);
     pager_end(f);
     free(line);
   }
   cJSON_Delete(facets);
+  if (groups) ps_collapsed_free(groups, res->n_hits);
   if (status == 0 && res->total == 0) status = 1;
 done:
   ps_results_free(res);

@@ -37,7 +37,7 @@ static void snippet(FILE *f, const ps_hit *h, const style *st) {
   ps_snippet_free(&sn);
 }
 
-void render_hit(FILE *f, const ps_hit *h, size_t rank, int color) {
+void render_hit(FILE *f, const ps_hit *h, size_t rank, int color, const ps_collapsed *also) {
   style st = style_for(color);
   const char *base = base_name(h);
   const char *title = h->file && h->file->title[0] ? h->file->title : base;
@@ -48,6 +48,15 @@ void render_hit(FILE *f, const ps_hit *h, size_t rank, int color) {
   if (h->file && h->file->types[0]) fprintf(f, " · %s", h->file->types);
   fprintf(f, "%s\n", st.off);
   if (h->section && h->section[0]) fprintf(f, "   %s%s%s\n", st.dim, h->section, st.off);
+  if (also && also->n) {
+    fprintf(f, "   %salso in:", st.dim);
+    for (size_t k = 0; k < also->n; k++) {
+      const char *p = also->also[k].file ? also->also[k].file->path : "?";
+      const char *b = strrchr(p, '/');
+      fprintf(f, "%s %s ¶%u", k ? "," : "", b ? b + 1 : p, also->also[k].paragraph);
+    }
+    fprintf(f, "%s\n", st.off);
+  }
   snippet(f, h, &st);
 }
 
@@ -58,15 +67,16 @@ static void summary(FILE *f, const ps_results *r, const char *q, const style *st
 }
 
 void render_results(FILE *f, const ps_results *r, const char *q, size_t offset, int color,
-                    const char *facets_line) {
+                    const ps_collapsed *groups, size_t collapsed, const char *facets_line) {
   style st = style_for(color);
   for (size_t i = 0; i < r->n_hits; i++) {
     if (r->hits[i].related && (i == 0 || !r->hits[i - 1].related))
       fprintf(f, "%s── related paragraphs, without the exact words (--exact leaves them out) ──%s\n\n",
               st.dim, st.off);
-    render_hit(f, &r->hits[i], offset + i + 1, color);
+    render_hit(f, &r->hits[i], offset + i + 1, color, groups ? &groups[i] : NULL);
   }
   summary(f, r, q, &st);
+  if (collapsed) fprintf(f, ", %zu near-duplicate%s folded", collapsed, collapsed == 1 ? "" : "s");
   if (r->n_hits) fprintf(f, " (showing %zu-%zu)", offset + 1, offset + r->n_hits);
   fprintf(f, ", %.1f ms%s\n", r->took_ms, st.off);
   if (facets_line && *facets_line) fprintf(f, "%s%s%s\n", st.dim, facets_line, st.off);
@@ -76,7 +86,6 @@ void render_timeline(FILE *f, const ps_results *r, const char *q, int color) {
   style st = style_for(color);
   char year[8], prev_year[8] = "?";
   const char *prev_path = NULL;
-  size_t n = 0;
   for (size_t i = 0; i < r->n_hits; i++) {
     const ps_hit *h = &r->hits[i];
     ps_browse_year(h, year);
@@ -94,7 +103,6 @@ void render_timeline(FILE *f, const ps_results *r, const char *q, int color) {
     if (h->section && h->section[0]) fprintf(f, " %s%s%s", st.dim, h->section, st.off);
     fputc('\n', f);
     snippet(f, h, &st);
-    n++;
   }
   summary(f, r, q, &st);
   fprintf(f, " in the timeline, %.1f ms%s\n", r->took_ms, st.off);

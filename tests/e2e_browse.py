@@ -86,6 +86,31 @@ def main():
         lines = out.splitlines()
         check(len(lines) == 5 and all('text' in json.loads(l) for l in lines), '--jsonl')
 
+        # Near-duplicates: a news article repeating a report's paragraph is folded
+        # into the report's hit (listed as another source) unless --no-collapse.
+        rc, out, err = run(ps, '--db', db, '--export')
+        src = next(json.loads(l) for l in out.splitlines()
+                   if '2024' in json.loads(l)['doc']['path'] and '通武廊' in json.loads(l)['text'])
+        docs = os.path.join(tmp, 'docs')
+        os.makedirs(docs)
+        with open(os.path.join(docs, 'news.html'), 'w', encoding='utf-8') as f:
+            f.write('<html><head><title>转载</title></head><body><p>' +
+                    src['text'].replace('，', ',') + '</p><p>另一段无关的文字。</p></body></html>')
+        with open(os.path.join(docs, 'report.txt'), 'w', encoding='utf-8') as f:
+            f.write(src['text'] + '\n')
+        db2 = os.path.join(tmp, 'db2')
+        run(pi, '--quiet', '--db', db2, docs)
+        word = '通武廊'
+        rc, out, err = run(ps, '--db', db2, '--json', '--exact', word)
+        res = json.loads(out)
+        check(res['total'] == 2 and len(res['hits']) == 1 and res['collapsed'] == 1 and
+              len(res['hits'][0]['also_in']) == 1, f'near-duplicate folded: {res.get("collapsed")}')
+        rc, out, err = run(ps, '--db', db2, '--json', '--exact', '--no-collapse', word)
+        res = json.loads(out)
+        check(res['total'] == 2 and len(res['hits']) == 2 and res['collapsed'] == 0, '--no-collapse')
+        rc, out, err = run(ps, '--db', db2, '--exact', word)
+        check('also in:' in out and 'near-duplicate' in out, 'terminal shows the other source')
+
         # Piped output never goes through a pager (PAGER would fail loudly).
         env = dict(os.environ, PAGER='false')
         rc, out, err = run(ps, '--db', db, '--all', '京津', env=env)

@@ -1,4 +1,4 @@
-/* search.c: query execution (see ps_search.h): terms to a Xapian AND query,
+/* search.c: query execution (see ps_search.h): the query expression to a Xapian query,
  * a match decider that verifies each candidate against the paragraph store,
  * exact totals, re-ranking of the verified matches, related hits from query
  * expansion (synonyms in $POLICY_SEARCH_DATA or PS_DATA_DIR, and feedback
@@ -56,29 +56,136 @@ static void term_list_free(term_list *tl) {
   free(tl->q);
 }
 
+/* ---- verification: the query's expression on a paragraph ---- */
+
+typedef struct filter_set {
+  const ps_qnode *node;
+  uint32_t *ids;   /* sorted docids that pass the filter */
+  size_t n, cap;
+  int nomem;
+} filter_set;
+
 typedef struct verify_ctx {
   const ps_index *ix;
-  const ps_query *pq;
-  const int *needs_check;  /* per word */
-  int any_check;
+  const ps_qnode *root;
+  const unsigned char *implied; /* per kid of a root AND (or [0] for the root):
+                                   proven by the candidate query itself */
+  filter_set *sets;             /* Xapian-field filters that must be checked */
+  size_t n_sets;
+  int any_check;                /* 0: the candidate query is exact */
 } verify_ctx;
+
+static int cmp_u32(const void *a, const void *b);
+
+static size_t count_chars(const char *s, size_t n) {
+  size_t c = 0;
+  for (size_t i = 0; i < n; i++) c += ((unsigned char)s[i] & 0xC0) != 0x80;
+  return c;
+}
+
+/* Normalised text of s contains v (ps_tok_find when words, else bytes). */
+static int norm_contains(const char *s, size_t len, const char *v, size_t vl, int as_word) {
+  if (!s || !len) return 0;
+  ps_norm n;
+  if (ps_tok_normalize(s, len, 0, &n) != PS_OK) return 0;
+  int r = as_word ? ps_tok_find(n.text, n.len, v, vl, 0) != (size_t)-1
+                  : memmem(n.text, n.len, v, vl) != NULL;
+  ps_norm_free(&n);
+  return r;
+}
+
+/* a NEAR/d b on normalised text t: two matches with at most d characters
+ * between them, either order (overlapping ones count as 0). */
+static int near_match(const char *t, size_t tl, const ps_qword *a, const ps_qword *b,
+                      unsigned d) {
+  size_t pa, pb;
+  for (size_t fa = 0; (pa = ps_tok_find(t, tl, a->norm, a->norm_len, fa)) != (size_t)-1;
+       fa = pa + 1) {
+    size_t ea = pa + a->norm_len;
+    for (size_t fb = 0; (pb = ps_tok_find(t, tl, b->norm, b->norm_len, fb)) != (size_t)-1;
+         fb = pb + 1) {
+      size_t eb = pb + b->norm_len;
+      if (pb >= ea) {
+        if (count_chars(t + ea, pb - ea) <= d) return 1;
+        break; /* later matches of b are farther */
+      }
+      if (pa >= eb) {
+        if (count_chars(t + eb, pa - eb) <= d) return 1;
+      } else {
+        return 1; /* overlapping */
+      }
+    }
+  }
+  return 0;
+}
+
+static int eval_node(const verify_ctx *v, const ps_qnode *n, uint32_t docid,
+                     const ps_store_rec *rec) {
+  switch (n->type) {
+    case PS_QN_WORD:
+      return ps_tok_find(rec->norm, rec->norm_len, n->word.norm, n->word.norm_len, 0) !=
+             (size_t)-1;
+    case PS_QN_NEAR:
+      return near_match(rec->norm, rec->norm_len, &n->kids[0]->word, &n->kids[1]->word,
+                        n->near);
+    case PS_QN_NOT:
+      return !eval_node(v, n->kids[0], docid, rec);
+    case PS_QN_AND:
+      for (size_t i = 0; i < n->n_kids; i++)
+        if (!(n == v->root && v->implied[i]) && !eval_node(v, n->kids[i], docid, rec)) return 0;
+      return 1;
+    case PS_QN_OR:
+      for (size_t i = 0; i < n->n_kids; i++)
+        if (eval_node(v, n->kids[i], docid, rec)) return 1;
+      return 0;
+    case PS_QN_FILTER: {
+      const ps_qfilter *f = &n->filter;
+      if (f->field == PS_QF_SECTION)
+        return norm_contains(rec->section, rec->section_len, f->value, f->value_len, 1);
+      if (f->field == PS_QF_TITLE || f->field == PS_QF_DOC) {
+        const ps_file_info *fi = ps_index_file_by_no(v->ix, rec->file_no);
+        if (!fi) return 0;
+        if (f->field == PS_QF_TITLE)
+          return norm_contains(fi->title, fi->title ? strlen(fi->title) : 0, f->value,
+                               f->value_len, 1);
+        const char *base = strrchr(fi->path, '/');
+        base = base ? base + 1 : fi->path;
+        return norm_contains(base, strlen(base), f->value, f->value_len, 0);
+      }
+      for (size_t i = 0; i < v->n_sets; i++)
+        if (v->sets[i].node == n)
+          return bsearch(&docid, v->sets[i].ids, v->sets[i].n, sizeof docid, cmp_u32) != NULL;
+      return 1; /* implied by the candidate query */
+    }
+  }
+  return 0;
+}
 
 static int paragraph_matches(const verify_ctx *v, uint32_t docid) {
   if (!ps_index_live(v->ix, docid)) return 0;
   if (!v->any_check) return 1;
+  if (v->implied[0] && v->root->type != PS_QN_AND) return 1;
   ps_store_rec rec;
   if (ps_index_para(v->ix, docid, &rec) != PS_OK) return 0;
-  for (size_t w = 0; w < v->pq->n_words; w++) {
-    if (!v->needs_check[w]) continue;
-    const ps_qword *qw = &v->pq->words[w];
-    if (ps_tok_find(rec.norm, rec.norm_len, qw->norm, qw->norm_len, 0) == (size_t)-1)
-      return 0;
-  }
-  return 1;
+  return eval_node(v, v->root, docid, &rec);
 }
 
 static int decider(void *ctx, unsigned docid) {
   return paragraph_matches(ctx, docid);
+}
+
+static int collect_posting(void *ctx, unsigned docid, unsigned wdf) {
+  filter_set *fs = ctx;
+  (void)wdf;
+  if (fs->n == fs->cap) {
+    size_t c = fs->cap ? fs->cap * 2 : 256;
+    uint32_t *ids = realloc(fs->ids, c * sizeof *ids);
+    if (!ids) return fs->nomem = 1;
+    fs->ids = ids;
+    fs->cap = c;
+  }
+  fs->ids[fs->n++] = docid;
+  return 0;
 }
 
 static double now_ms(void) {
@@ -154,16 +261,22 @@ typedef struct match_terms {
 
 /* Keeps the filter terms (prefix + value) whose value contains f's value
  * after normalisation. */
+/* Does filter f accept term t (prefix + value)?  -1 when out of memory. */
+static int filter_accepts(const ps_qfilter *f, const char *t, size_t len) {
+  if (f->field == PS_QF_YEAR) return 1; /* years are exact terms already */
+  ps_norm n;
+  if (ps_tok_normalize(t + 1, len - 1, 0, &n) != PS_OK) return -1;
+  int hit = memmem(n.text, n.len, f->value, f->value_len) != NULL;
+  ps_norm_free(&n);
+  return hit;
+}
+
 static int match_term_cb(void *vctx, const char *t, size_t len, unsigned tf) {
   match_terms *m = vctx;
   (void)tf;
-  if (m->f->field != PS_QF_YEAR) { /* years are exact terms already */
-    ps_norm n;
-    if (ps_tok_normalize(t + 1, len - 1, 0, &n) != PS_OK) return m->nomem = 1;
-    int hit = memmem(n.text, n.len, m->f->value, m->f->value_len) != NULL;
-    ps_norm_free(&n);
-    if (!hit) return 0;
-  }
+  int hit = filter_accepts(m->f, t, len);
+  if (hit < 0) return m->nomem = 1;
+  if (!hit) return 0;
   if (m->n == m->cap) {
     size_t c = m->cap ? m->cap * 2 : 8;
     ps_xq **q = realloc(m->q, c * sizeof *q);
@@ -176,12 +289,52 @@ static int match_term_cb(void *vctx, const char *t, size_t len, unsigned tf) {
   return 0;
 }
 
-/* The AND of the query's filters, each an OR of the filter terms it
- * accepts.  *none is set when some filter accepts no term at all (the
- * result is then empty).  *out is NULL when there are no filters. */
+static int is_xapian_field(int field) {
+  return field == PS_QF_YEAR || field == PS_QF_REGION || field == PS_QF_TYPE ||
+         field == PS_QF_PROJECT;
+}
+
+/* The OR of the filter terms that filter f (a Xapian field) accepts, in
+ * *out; *none is set (and *out NULL) when it accepts no term at all. */
+static int filter_query(ps_index *ix, const ps_qfilter *f, ps_xq **out, int *none,
+                        ps_error *err) {
+  static const char prefix[] = {'Y', 'R', 'T', 'P'};
+  match_terms m = {f, NULL, 0, 0, 0};
+  int rc = PS_OK;
+  *out = NULL;
+  *none = 0;
+  if (f->field == PS_QF_YEAR) {
+    for (int y = f->year_from; y <= f->year_to && y - f->year_from < 1000 && !m.nomem; y++) {
+      char t[16];
+      int n = snprintf(t, sizeof t, "Y%d", y);
+      unsigned tf = 0;
+      if (ps_xdb_termfreq(ps_index_xdb(ix), t, (size_t)n, &tf) == PS_OK && tf)
+        match_term_cb(&m, t, (size_t)n, tf);
+    }
+  } else {
+    char p[2] = {prefix[f->field], 0};
+    int xr = ps_xdb_allterms(ps_index_xdb(ix), p, 1, match_term_cb, &m);
+    if (xr && !m.nomem)
+      rc = ps_error_set(err, xr, "reading filter terms: %s", ps_xdb_errmsg(ps_index_xdb(ix)));
+  }
+  if (m.nomem) rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+  if (rc == PS_OK && m.n == 0) *none = 1;
+  if (rc == PS_OK && m.n) {
+    *out = m.n == 1 ? m.q[0] : ps_xq_op(PS_XQ_OR, m.q, m.n, 0);
+    if (!*out) rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+    m.n = 0;
+  }
+  for (size_t k = 0; k < m.n; k++) ps_xq_free(m.q[k]);
+  free(m.q);
+  return rc;
+}
+
+/* The AND of the query's top-level filters on Xapian fields, each an OR of
+ * the filter terms it accepts.  *none is set when some filter accepts no
+ * term at all (the result is then empty).  *out is NULL when there are no
+ * such filters. */
 static int build_filters(ps_index *ix, const ps_query *pq, ps_xq **out, int *none,
                          ps_error *err) {
-  static const char prefix[] = {'Y', 'R', 'T', 'P'};
   ps_xq **ands = calloc(pq->n_filters + 1, sizeof *ands);
   size_t na = 0;
   int rc = PS_OK;
@@ -189,32 +342,9 @@ static int build_filters(ps_index *ix, const ps_query *pq, ps_xq **out, int *non
   *none = 0;
   if (!ands) return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
   for (size_t i = 0; i < pq->n_filters && rc == PS_OK && !*none; i++) {
-    const ps_qfilter *f = &pq->filters[i];
-    match_terms m = {f, NULL, 0, 0, 0};
-    if (f->field == PS_QF_YEAR) {
-      for (int y = f->year_from; y <= f->year_to && y - f->year_from < 1000 && !m.nomem; y++) {
-        char t[16];
-        int n = snprintf(t, sizeof t, "Y%d", y);
-        unsigned tf = 0;
-        if (ps_xdb_termfreq(ps_index_xdb(ix), t, (size_t)n, &tf) == PS_OK && tf)
-          match_term_cb(&m, t, (size_t)n, tf);
-      }
-    } else {
-      char p[2] = {prefix[f->field], 0};
-      int xr = ps_xdb_allterms(ps_index_xdb(ix), p, 1, match_term_cb, &m);
-      if (xr && !m.nomem)
-        rc = ps_error_set(err, xr, "reading filter terms: %s", ps_xdb_errmsg(ps_index_xdb(ix)));
-    }
-    if (m.nomem) rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
-    if (rc == PS_OK && m.n == 0) *none = 1;
-    if (rc == PS_OK && m.n) {
-      ands[na] = m.n == 1 ? m.q[0] : ps_xq_op(PS_XQ_OR, m.q, m.n, 0);
-      if (!ands[na]) rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
-      na++;
-      m.n = 0;
-    }
-    for (size_t k = 0; k < m.n; k++) ps_xq_free(m.q[k]);
-    free(m.q);
+    if (!is_xapian_field(pq->filters[i].field)) continue;
+    rc = filter_query(ix, &pq->filters[i], &ands[na], none, err);
+    if (ands[na]) na++;
   }
   if (rc == PS_OK && !*none && na) {
     *out = na == 1 ? ands[0] : ps_xq_op(PS_XQ_AND, ands, na, 0);
@@ -226,26 +356,259 @@ static int build_filters(ps_index *ix, const ps_query *pq, ps_xq **out, int *non
   return rc;
 }
 
-/* A query whose words have no indexable character at all (only
- * punctuation) and no filter: scan every live paragraph. */
-static int scan_all(ps_index *ix, const verify_ctx *v, const ps_search_opts *o,
-                    ps_results *res, ps_error *err) {
-  ps_index_stats st;
-  ps_index_stats_get(ix, &st);
-  size_t cap = 0;
-  for (uint32_t id = 1; id <= st.lastdocid; id++) {
-    if (!paragraph_matches(v, id)) continue;
-    if (res->total >= o->offset && res->n_hits < o->limit) {
-      if (res->n_hits == cap) {
-        cap = cap ? cap * 2 : 16;
-        ps_hit *h = realloc(res->hits, cap * sizeof *h);
-        if (!h) return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
-        res->hits = h;
-      }
-      memset(&res->hits[res->n_hits], 0, sizeof *res->hits);
-      res->hits[res->n_hits++].docid = id;
+typedef struct set_fill {
+  ps_index *ix;
+  filter_set *fs;
+} set_fill;
+
+static int fill_term_cb(void *vctx, const char *t, size_t len, unsigned tf) {
+  set_fill *sf = vctx;
+  (void)tf;
+  int hit = filter_accepts(sf->fs->node ? &sf->fs->node->filter : NULL, t, len);
+  if (hit < 0) return sf->fs->nomem = 1;
+  if (!hit) return 0;
+  int rc = ps_xdb_postings(ps_index_xdb(sf->ix), t, len, collect_posting, sf->fs);
+  return sf->fs->nomem ? 1 : rc;
+}
+
+/* The docids that pass filter node n (a Xapian field): the postings of the
+ * filter terms it accepts. */
+static int fill_filter_set(ps_index *ix, const ps_qnode *n, filter_set *fs, ps_error *err) {
+  static const char prefix[] = {'Y', 'R', 'T', 'P'};
+  const ps_qfilter *f = &n->filter;
+  int rc = PS_OK;
+  fs->node = n;
+  if (f->field == PS_QF_YEAR) {
+    for (int y = f->year_from; y <= f->year_to && y - f->year_from < 1000 && !rc; y++) {
+      char t[16];
+      int k = snprintf(t, sizeof t, "Y%d", y);
+      rc = ps_xdb_postings(ps_index_xdb(ix), t, (size_t)k, collect_posting, fs);
     }
-    res->total++;
+  } else {
+    set_fill sf = {ix, fs};
+    char p[2] = {prefix[f->field], 0};
+    rc = ps_xdb_allterms(ps_index_xdb(ix), p, 1, fill_term_cb, &sf);
+  }
+  if (fs->nomem) return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+  if (rc) return ps_error_set(err, rc, "reading filter postings: %s",
+                              ps_xdb_errmsg(ps_index_xdb(ix)));
+  if (fs->n) qsort(fs->ids, fs->n, sizeof *fs->ids, cmp_u32);
+  return PS_OK;
+}
+
+/* ---- candidates: the expression as a Xapian query ----
+ *
+ * Each node gives a Xapian query whose matches include every paragraph the
+ * node matches (C_Q), or "every paragraph" (C_ALL: no restriction, e.g. a
+ * word without indexable terms, title:), or "none" (C_NONE: a filter that
+ * accepts no term).  exact says the candidates are exactly the node's
+ * matches, so that they need no verification: words proven by their terms,
+ * Xapian-field filters, and AND / OR / NOT of exact nodes.  A NOT child of
+ * an AND becomes AND_NOT only when exact (excluding more would lose hits). */
+
+enum { C_ALL = 0, C_NONE, C_Q };
+
+typedef struct cres {
+  int kind;
+  int exact;
+  ps_xq *q;
+} cres;
+
+static ps_xq *terms_query(const char *t, size_t n, int *nomem, int *exact);
+
+typedef struct xq_vec {
+  ps_xq **q;
+  size_t n, cap;
+  int nomem;
+} xq_vec;
+
+static void xq_push(xq_vec *v, ps_xq *q, double scale) {
+  if (!q) return;
+  if (scale != 1.0 && !(q = ps_xq_scale(q, scale))) {
+    v->nomem = 1;
+    return;
+  }
+  if (v->n == v->cap) {
+    size_t c = v->cap ? v->cap * 2 : 16;
+    ps_xq **nq = realloc(v->q, c * sizeof *nq);
+    if (!nq) {
+      ps_xq_free(q);
+      v->nomem = 1;
+      return;
+    }
+    v->q = nq;
+    v->cap = c;
+  }
+  v->q[v->n++] = q;
+}
+
+
+static int cand_build(ps_index *ix, const ps_qnode *n, cres *out, ps_error *err);
+
+/* AND (filters through OP_FILTER, so that they do not weigh) minus nots. */
+static int cand_and(ps_index *ix, ps_qnode *const *kids, size_t nk, cres *out,
+                    unsigned char *implied, ps_error *err) {
+  xq_vec pos = {0}, filt = {0}, nots = {0};
+  int rc = PS_OK, exact = 1, none = 0;
+  for (size_t i = 0; i < nk && rc == PS_OK && !none; i++) {
+    const ps_qnode *k = kids[i];
+    int is_not = k->type == PS_QN_NOT;
+    cres c;
+    if ((rc = cand_build(ix, is_not ? k->kids[0] : k, &c, err))) break;
+    if (implied) implied[i] = c.exact;
+    if (is_not) {
+      if (!c.exact) { exact = 0; if (implied) implied[i] = 0; }
+      else if (c.kind == C_ALL) none = 1;
+      else if (c.kind == C_Q) xq_push(&nots, c.q, 1.0), c.q = NULL;
+    } else {
+      exact &= c.exact;
+      if (c.kind == C_NONE) none = 1;
+      else if (c.kind == C_Q && k->type == PS_QN_FILTER) xq_push(&filt, c.q, 1.0), c.q = NULL;
+      else if (c.kind == C_Q) xq_push(&pos, c.q, 1.0), c.q = NULL;
+    }
+    ps_xq_free(c.q);
+  }
+  if (pos.nomem || filt.nomem || nots.nomem) rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+  out->exact = exact;
+  out->q = NULL;
+  if (rc == PS_OK && none) {
+    out->kind = C_NONE;
+    out->exact = 1;
+  } else if (rc == PS_OK) {
+    ps_xq *base = NULL;
+    if (pos.n) base = pos.n == 1 ? pos.q[0] : ps_xq_op(PS_XQ_AND, pos.q, pos.n, 0);
+    ps_xq *f = NULL;
+    if (filt.n) f = filt.n == 1 ? filt.q[0] : ps_xq_op(PS_XQ_AND, filt.q, filt.n, 0);
+    int bad = (pos.n && !base) || (filt.n && !f);
+    pos.n = filt.n = 0;
+    if (base && f) {
+      ps_xq *pair[2] = {base, f};
+      base = ps_xq_op(PS_XQ_FILTER, pair, 2, 0);
+      bad |= !base;
+    } else if (f) {
+      base = f;
+    }
+    if (!bad && nots.n) {
+      ps_xq *neg = nots.n == 1 ? nots.q[0] : ps_xq_op(PS_XQ_OR, nots.q, nots.n, 0);
+      nots.n = 0;
+      if (!base) base = ps_xq_match_all();
+      ps_xq *pair[2] = {base, neg};
+      base = ps_xq_op(PS_XQ_AND_NOT, pair, 2, 0);
+      bad |= !base;
+    }
+    if (bad) {
+      ps_xq_free(base);
+      rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+    } else {
+      out->kind = base ? C_Q : C_ALL;
+      out->q = base;
+    }
+  }
+  for (size_t i = 0; i < pos.n; i++) ps_xq_free(pos.q[i]);
+  for (size_t i = 0; i < filt.n; i++) ps_xq_free(filt.q[i]);
+  for (size_t i = 0; i < nots.n; i++) ps_xq_free(nots.q[i]);
+  free(pos.q);
+  free(filt.q);
+  free(nots.q);
+  return rc;
+}
+
+static int cand_build(ps_index *ix, const ps_qnode *n, cres *out, ps_error *err) {
+  int rc = PS_OK;
+  out->kind = C_ALL;
+  out->exact = 0;
+  out->q = NULL;
+  switch (n->type) {
+    case PS_QN_WORD: {
+      int nomem = 0;
+      out->q = terms_query(n->word.norm, n->word.norm_len, &nomem, &out->exact);
+      if (nomem) return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+      if (out->q) out->kind = C_Q;
+      else out->exact = 0;
+      return PS_OK;
+    }
+    case PS_QN_FILTER: {
+      if (!is_xapian_field(n->filter.field)) return PS_OK;
+      int none = 0;
+      if ((rc = filter_query(ix, &n->filter, &out->q, &none, err))) return rc;
+      out->exact = 1;
+      out->kind = none ? C_NONE : C_Q;
+      return PS_OK;
+    }
+    case PS_QN_NOT: {
+      cres c;
+      if ((rc = cand_build(ix, n->kids[0], &c, err))) return rc;
+      if (!c.exact) {
+        ps_xq_free(c.q);
+        return PS_OK;
+      }
+      out->exact = 1;
+      if (c.kind == C_ALL) out->kind = C_NONE;
+      if (c.kind == C_Q) {
+        ps_xq *pair[2] = {ps_xq_match_all(), c.q};
+        if (!pair[0]) {
+          ps_xq_free(c.q);
+          return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+        }
+        if (!(out->q = ps_xq_op(PS_XQ_AND_NOT, pair, 2, 0)))
+          return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+        out->kind = C_Q;
+      }
+      return PS_OK;
+    }
+    case PS_QN_AND:
+      return cand_and(ix, n->kids, n->n_kids, out, NULL, err);
+    case PS_QN_NEAR:
+      rc = cand_and(ix, n->kids, n->n_kids, out, NULL, err);
+      out->exact = 0;
+      return rc;
+    case PS_QN_OR: {
+      xq_vec v = {0};
+      int exact = 1, all = 0;
+      for (size_t i = 0; i < n->n_kids && rc == PS_OK; i++) {
+        cres c;
+        if ((rc = cand_build(ix, n->kids[i], &c, err))) break;
+        exact &= c.exact;
+        if (c.kind == C_ALL) all = 1;
+        if (c.kind == C_Q) xq_push(&v, c.q, 1.0);
+      }
+      if (rc == PS_OK && v.nomem) rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+      out->exact = exact;
+      if (rc == PS_OK && !all) {
+        if (v.n == 0) {
+          out->kind = C_NONE;
+        } else {
+          out->q = v.n == 1 ? v.q[0] : ps_xq_op(PS_XQ_OR, v.q, v.n, 0);
+          v.n = 0;
+          if (!out->q) rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+          out->kind = C_Q;
+        }
+      }
+      for (size_t i = 0; i < v.n; i++) ps_xq_free(v.q[i]);
+      free(v.q);
+      return rc;
+    }
+  }
+  return PS_OK;
+}
+
+/* Xapian-field filter nodes whose truth the verifier must look up (all but
+ * those the root AND implies). */
+static int collect_sets(ps_index *ix, const verify_ctx *v, const ps_qnode *n, filter_set **sets,
+                        size_t *ns, ps_error *err) {
+  if (n->type == PS_QN_FILTER) {
+    if (!is_xapian_field(n->filter.field)) return PS_OK;
+    filter_set *s = realloc(*sets, (*ns + 1) * sizeof *s);
+    if (!s) return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+    *sets = s;
+    memset(&s[*ns], 0, sizeof *s);
+    (*ns)++;
+    return fill_filter_set(ix, n, &s[*ns - 1], err);
+  }
+  for (size_t i = 0; i < n->n_kids; i++) {
+    if (n == v->root && n->type == PS_QN_AND && v->implied[i]) continue;
+    int rc = collect_sets(ix, v, n->kids[i], sets, ns, err);
+    if (rc) return rc;
   }
   return PS_OK;
 }
@@ -630,6 +993,18 @@ static int related_matches(const rel_ctx *c, uint32_t docid) {
   if (bsearch(&docid, c->excl, c->n_excl, sizeof *c->excl, cmp_u32)) return 0;
   ps_store_rec rec;
   if (ps_index_para(c->ix, docid, &rec) != PS_OK) return 0;
+  /* related hits obey the query's top-level exclusions of words and its
+   * doc: / title: / section: conditions too */
+  const ps_qnode *root = c->pq->root;
+  size_t nk = root->type == PS_QN_AND ? root->n_kids : 1;
+  unsigned char no_implied[1] = {0};
+  verify_ctx v = {c->ix, NULL, no_implied, NULL, 0, 1};
+  for (size_t i = 0; i < nk; i++) {
+    const ps_qnode *k = root->type == PS_QN_AND ? root->kids[i] : root;
+    if ((k->type == PS_QN_NOT && k->kids[0]->type == PS_QN_WORD) ||
+        (k->type == PS_QN_FILTER && !is_xapian_field(k->filter.field)))
+      if (!eval_node(&v, k, docid, &rec)) return 0;
+  }
   if (c->pq->n_words > 1 && has_word(c->pq, rec.norm, rec.norm_len)) return 1;
   for (size_t i = 0; i < c->syn->n; i++)
     if (ps_tok_find(rec.norm, rec.norm_len, c->syn->s[i], c->syn->len[i], 0) != (size_t)-1)
@@ -646,10 +1021,11 @@ static int rel_decider(void *ctx, unsigned docid) {
 
 /* The AND of the terms of normalised text t (NULL if it has none or when
  * out of memory: *nomem tells). */
-static ps_xq *terms_query(const char *t, size_t n, int *nomem) {
+static ps_xq *terms_query(const char *t, size_t n, int *nomem, int *exact) {
   term_list tl = {0};
-  int exact = 0;
-  ps_tok_query_terms(t, n, collect_term, &tl, &exact);
+  int ex = 0;
+  ps_tok_query_terms(t, n, collect_term, &tl, &ex);
+  if (exact) *exact = ex;
   ps_xq *q = NULL;
   if (tl.nomem) *nomem = 1;
   else if (tl.n) q = tl.n == 1 ? tl.q[0] : ps_xq_op(PS_XQ_AND, tl.q, tl.n, 0);
@@ -658,32 +1034,6 @@ static ps_xq *terms_query(const char *t, size_t n, int *nomem) {
     for (size_t i = 0; i < tl.n; i++) ps_xq_free(tl.q[i]);
   term_list_free(&tl);
   return q;
-}
-
-typedef struct xq_vec {
-  ps_xq **q;
-  size_t n, cap;
-  int nomem;
-} xq_vec;
-
-static void xq_push(xq_vec *v, ps_xq *q, double scale) {
-  if (!q) return;
-  if (scale != 1.0 && !(q = ps_xq_scale(q, scale))) {
-    v->nomem = 1;
-    return;
-  }
-  if (v->n == v->cap) {
-    size_t c = v->cap ? v->cap * 2 : 16;
-    ps_xq **nq = realloc(v->q, c * sizeof *nq);
-    if (!nq) {
-      ps_xq_free(q);
-      v->nomem = 1;
-      return;
-    }
-    v->q = nq;
-    v->cap = c;
-  }
-  v->q[v->n++] = q;
 }
 
 /* Finds the related paragraphs of pq (none of excl), ranked, into *out. */
@@ -719,8 +1069,8 @@ static int expand(ps_index *ix, const ps_query *pq, const cand *exact, size_t n_
   int nomem = 0;
   if (pq->n_words > 1)
     for (size_t w = 0; w < pq->n_words; w++)
-      xq_push(&v, terms_query(pq->words[w].norm, pq->words[w].norm_len, &nomem), R[R_W_WORD]);
-  for (size_t i = 0; i < syn.n; i++) xq_push(&v, terms_query(syn.s[i], syn.len[i], &nomem), R[R_W_SYN]);
+      xq_push(&v, terms_query(pq->words[w].norm, pq->words[w].norm_len, &nomem, NULL), R[R_W_WORD]);
+  for (size_t i = 0; i < syn.n; i++) xq_push(&v, terms_query(syn.s[i], syn.len[i], &nomem, NULL), R[R_W_SYN]);
   for (size_t i = 0; i < bg.n; i++)
     xq_push(&v, ps_xq_term(bg.s[i], bg.len[i], 1), i < n_fb ? R[R_W_FB] : R[R_W_QB]);
   if (nomem || v.nomem) {
@@ -791,13 +1141,21 @@ done:
   return rc;
 }
 
+static int count_term(void *ctx, const char *t, size_t n) {
+  (void)t;
+  (void)n;
+  ++*(size_t *)ctx;
+  return 0;
+}
+
 int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_results **out,
               ps_error *err) {
   int rc = PS_OK;
   double t0 = now_ms();
   ps_query *pq = NULL;
-  term_list tl = {0};
-  int *needs = NULL;
+  unsigned char *implied = NULL;
+  filter_set *sets = NULL;
+  size_t n_sets = 0;
   ps_xq *xq = NULL;
   ps_xresult xr = {0};
   cand *ex = NULL, *rel = NULL;
@@ -813,39 +1171,32 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
     goto done;
   }
   if ((rc = ps_query_parse(q, &pq, err))) goto done;
-  needs = calloc(pq->n_words, sizeof *needs);
-  if (!needs) {
+  implied = calloc(pq->root->n_kids + 1, 1);
+  if (!implied) {
     rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
     goto done;
   }
-  verify_ctx v = {ix, pq, needs, 0};
-  for (size_t w = 0; w < pq->n_words; w++) {
-    int exact = 0;
-    ps_tok_query_terms(pq->words[w].norm, pq->words[w].norm_len, collect_term, &tl, &exact);
-    if (tl.nomem) {
-      rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
-      goto done;
-    }
-    needs[w] = !exact;
-    v.any_check |= needs[w];
+  cres c = {C_ALL, 0, NULL};
+  if (pq->root->type == PS_QN_AND)
+    rc = cand_and(ix, pq->root->kids, pq->root->n_kids, &c, implied, err);
+  else
+    rc = cand_build(ix, pq->root, &c, err);
+  if (rc) goto done;
+  if (pq->root->type != PS_QN_AND) implied[0] = (unsigned char)c.exact;
+  verify_ctx v = {ix, pq->root, implied, NULL, 0, !c.exact};
+  if (v.any_check && (rc = collect_sets(ix, &v, pq->root, &sets, &n_sets, err))) {
+    ps_xq_free(c.q);
+    goto done;
   }
-  int none = 0;
-  ps_xq *filt = NULL;
-  if ((rc = build_filters(ix, pq, &filt, &none, err))) goto done;
-  if (none) {
+  v.sets = sets;
+  v.n_sets = n_sets;
+  size_t n_terms = 0; /* of the positive words: related hits need some */
+  for (size_t w = 0; w < pq->n_words; w++)
+    ps_tok_query_terms(pq->words[w].norm, pq->words[w].norm_len, count_term, &n_terms, NULL);
+  if (c.kind == C_NONE) {
     /* A filter that accepts nothing: an empty result, not an error. */
-  } else if (tl.n == 0 && !filt) {
-    if ((rc = scan_all(ix, &v, &o, res, err))) goto done;
   } else {
-    ps_xq *content = NULL;
-    if (tl.n) content = tl.n == 1 ? tl.q[0] : ps_xq_op(PS_XQ_AND, tl.q, tl.n, 0);
-    for (size_t i = 0; i < tl.n; i++) tl.q[i] = NULL; /* now owned by content */
-    if (content && filt) {
-      ps_xq *pair[2] = {content, filt};
-      xq = ps_xq_op(PS_XQ_FILTER, pair, 2, 0);
-    } else {
-      xq = content ? content : filt;
-    }
+    xq = c.kind == C_Q ? c.q : ps_xq_match_all();
     if (!xq) {
       rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
       goto done;
@@ -886,7 +1237,7 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
     qsort(ex, n_ex, sizeof *ex, cmp_cand);
     qsort(excl, n_ex, sizeof *excl, cmp_u32);
     /* related hits (queries with words only; filters restrict them too) */
-    if (!o.exact && tl.n &&
+    if (!o.exact && n_terms &&
         (rc = expand(ix, pq, ex, n_ex, excl, &rel, &n_rel, err)))
       goto done;
     res->related_total = n_rel;
@@ -927,14 +1278,14 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
   }
   res->took_ms = now_ms() - t0;
 done:
-  for (size_t i = 0; i < tl.n; i++) ps_xq_free(tl.q[i]);
-  term_list_free(&tl);
+  for (size_t i = 0; i < n_sets; i++) free(sets[i].ids);
+  free(sets);
+  free(implied);
   ps_xq_free(xq);
   ps_xresult_free(&xr);
   free(ex);
   free(rel);
   free(excl);
-  free(needs);
   ps_query_free(pq);
   if (rc) {
     ps_results_free(res);

@@ -253,6 +253,31 @@ def main():
         run(pi, '--quiet', os.path.join(docs, 'wuqing-2024-plan-execution-report.txt'), env=env)
         check(os.path.isdir(os.path.join(tmp, 'home/.local/share/policy-search/db/xapian')),
               'default database under ~/.local/share/policy-search/db')
+
+        # The query language: malformed queries are errors that say where.
+        for q, where in [('京津 (新城', 'character 4'), ('京津 OR', 'character 4'),
+                         ('foo:bar', 'character 1'), ('year:abc', 'character 1'),
+                         ('京津 NEAR/x 新城', 'character 4'), ('NOT', 'character 1'),
+                         ('京津 新城)', 'character 6'), ('-京津', 'character 1')]:
+            rc, out, err = run(ps, '--db', db, '--', q)
+            check(rc == 2 and where in err and 'Traceback' not in err,
+                  f'malformed query {q!r}: exit 2 and the position ({rc}, {err.strip()})')
+        rc, out, err = run(ps, '--db', db, '--json', '--all', '--exact', '京津 NEAR/5 新城')
+        res = json.loads(out)
+        check(rc == 0 and res['total'] >= 1 and all(
+            any(c in h['text'] for c in '京津') for h in res['hits']), f'京津 NEAR/5 新城: {res["total"]}')
+        rc, out, err = run(ps, '--db', db, '--json', '--all', '--exact', '京津')
+        both = json.loads(out)['total']
+        rc, out, err = run(ps, '--db', db, '--json', '--all', '--exact', '京津 -新城')
+        res = json.loads(out)
+        rc2, out2, err2 = run(ps, '--db', db, '--count', '--exact', '京津 新城')
+        check(rc == 0 and res['total'] + int(out2) == both and
+              not any('新城' in h['text'] for h in res['hits']),
+              f'京津 -新城 excludes: {res["total"]} + {out2.strip()} == {both}')
+        rc, out, err = run(ps, '--db', db, '--count', '--exact', '京津 OR 新城')
+        rc2, out2, err2 = run(ps, '--db', db, '--count', '--exact', '新城')
+        check(rc == 0 and int(out) == both + int(out2) - int(
+            run(ps, '--db', db, '--count', '--exact', '京津 新城')[1]), 'OR counts the union')
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f'e2e: {checks - failures} passed, {failures} failed')

@@ -10,8 +10,14 @@ independently (Python's unicodedata instead of utf8proc), so a bug in the
 index, the candidate generation, the verifier or the normaliser shows up as
 a difference.  Zero differences allowed.
 
+The query language (ps_query.h) is checked the same way: random OR / NOT /
+NEAR / parenthesised queries over drawn substrings are evaluated here with
+the same boolean semantics, and the hits of every AND query must be the
+intersection of the hits of its words.
+
 usage: exactness.py BUILD_DIR CORPUS_DIR [N_RANDOM] [SEED]
 """
+import functools
 import json
 import os
 import random
@@ -80,6 +86,7 @@ def fold1(ch):
     return ''.join(c for c in f if unicodedata.category(c) not in ('Cf', 'Cc'))
 
 
+@functools.lru_cache(maxsize=None)
 def normalize(s):
     out, prev, pending = [], OTHER, False
     for ch in s:
@@ -133,6 +140,92 @@ def passes(para, f):
     if field == 'type':
         return any(v in normalize(t) for t in doc['types'])
     return any(v in normalize(n) for n in para.get('projects', []))
+
+
+def passes_text(para, f):
+    """doc:, title:, section: (and the Xapian fields through passes)."""
+    field, value = f.split(':', 1)
+    v = normalize(value)
+    if field == 'doc':
+        return v in normalize(os.path.basename(para['doc']['path']))
+    if field == 'title':
+        return contains(normalize(para['doc'].get('title') or ''), v)
+    if field == 'section':
+        return contains(normalize(para.get('section') or ''), v)
+    return passes(para, f)
+
+
+def matches(t, q):
+    """Every match [start, end) of normalised q in normalised t (characters)."""
+    out, start = [], 0
+    while True:
+        p = t.find(q, start)
+        if p < 0:
+            return out
+        if boundary(t, p) and boundary(t, p + len(q)):
+            out.append((p, p + len(q)))
+        start = p + 1
+
+
+def near(t, a, b, n):
+    """Some match of a and some of b with at most n characters between."""
+    ma, mb = matches(t, a), matches(t, b)
+    return any(sb - ea <= n and sa - eb <= n for sa, ea in ma for sb, eb in mb)
+
+
+# Query trees: ('w', text) ('f', 'field:value') ('and', [..]) ('or', [..])
+# ('not', x) ('near', a, b, n); rendered into the query language and
+# evaluated here on one paragraph.
+FIELDS = ('year', 'region', 'type', 'project', 'doc', 'title', 'section')
+
+
+def quote_word(w):
+    import re
+    if (any(c in w for c in '()') or w.startswith('-') or w in ('OR', 'AND', 'NOT')
+            or w.startswith('NEAR/') or re.match(r'[A-Za-z]+:', w)):
+        return '"' + w + '"'
+    return w
+
+
+def render(n, top=True):
+    k = n[0]
+    if k == 'w':
+        return quote_word(n[1])
+    if k == 'f':
+        return n[1]
+    if k == 'not':
+        inner = render(n[1], False)
+        return '-' + (inner if n[1][0] in ('w', 'f') else '(' + inner + ')')
+    if k == 'near':
+        return f'{quote_word(n[1])} NEAR/{n[3]} {quote_word(n[2])}'
+    if k == 'and':
+        return ' '.join(render(c, False) if c[0] != 'or' else '(' + render(c, False) + ')'
+                        for c in n[1])
+    s = ' OR '.join(render(c, False) for c in n[1])
+    return s if top else '(' + s + ')'
+
+
+def evaluate(n, t, para):
+    k = n[0]
+    if k == 'w':
+        w = normalize(n[1])
+        return not w or contains(t, w)
+    if k == 'f':
+        return passes_text(para, n[1])
+    if k == 'not':
+        return not evaluate(n[1], t, para)
+    if k == 'near':
+        return near(t, normalize(n[1]), normalize(n[2]), n[3])
+    if k == 'and':
+        return all(evaluate(c, t, para) for c in n[1])
+    return any(evaluate(c, t, para) for c in n[1])
+
+
+def flat(q):
+    """The tree of a plain query: words and field filters separated by spaces."""
+    parts = [p for p in q.split(' ') if p]
+    kids = [('f', p) if ':' in p and p.split(':')[0] in FIELDS else ('w', p) for p in parts]
+    return kids[0] if len(kids) == 1 else ('and', kids)
 
 
 def run(cmd, **kw):
@@ -216,29 +309,107 @@ def main():
             queries.append(f + ' ' + rng.choice(plain[:11]))
             queries.append(rng.choice(plain) + ' ' + f)
 
+        trees = [flat(q) for q in queries]
+        n_plain = len(trees)
+        # doc:, title:, section: alone and with words
+        for f in ['doc:plan', 'doc:2024', 'title:武清', 'title:规划', 'section:产业',
+                  'section:第一章', 'doc:不存在']:
+            trees.append(('f', f))
+            trees.append(('and', [('w', rng.choice(plain[:11])), ('f', f)]))
+        # The query language: random OR / NOT / NEAR / parentheses over words
+        # drawn from the paragraphs (short CJK ones, so that they overlap).
+        short = [q for q in plain if 1 <= len(q) <= 3 and all(klass(c) == CJK for c in q)]
+        short += names
+        n_lang = max(30, n_random // 10)
+
+        def word():
+            return ('w', rng.choice(short))
+
+        def expr(depth):
+            r = rng.random()
+            if depth <= 0 or r < 0.3:
+                return word()
+            if r < 0.55:
+                return ('or', [expr(depth - 1) for _ in range(rng.randint(2, 3))])
+            if r < 0.8:
+                return ('and', [expr(depth - 1) for _ in range(rng.randint(2, 3))])
+            return ('near', rng.choice(short), rng.choice(short), rng.randint(0, 12))
+        for _ in range(n_lang):
+            e = expr(2)
+            r = rng.random()
+            if r < 0.3:
+                e = ('and', [e, ('not', expr(1))])
+            elif r < 0.45:
+                e = ('and', [e, ('f', rng.choice(filters))])
+            trees.append(e)
+        # NEAR between two words of one paragraph, at distances around theirs
+        for _ in range(n_lang // 2):
+            t = rng.choice(norms)
+            if len(t) < 12:
+                continue
+            i = rng.randrange(0, len(t) - 10)
+            la, lb, gap = rng.randint(1, 3), rng.randint(1, 3), rng.randint(0, 6)
+            a, b = t[i:i + la], t[i + la + gap:i + la + gap + lb]
+            if not a or not b or any(c in a + b for c in ' "'):
+                continue
+            d = max(0, gap + rng.randint(-2, 2))
+            trees.append(('near', b, a, d) if rng.random() < 0.5 else ('near', a, b, d))
+        # excluded words, alone and combined
+        for _ in range(n_lang // 2):
+            trees.append(('and', [word(), ('not', word())]))
+            trees.append(('and', [('or', [word(), word()]), ('not', ('or', [word(), word()]))]))
+        # filters under NOT and OR (checked by the verifier, not Xapian alone)
+        all_f = filters + ['doc:plan', 'title:武清', 'section:产业', 'title:不存在']
+        for _ in range(n_lang // 5):
+            f1, f2 = rng.choice(all_f), rng.choice(all_f)
+            trees.append(('and', [word(), ('not', ('f', f1))]))
+            trees.append(('and', [word(), ('or', [('f', f1), ('f', f2)])]))
+            trees.append(('or', [('and', [word(), word()]), ('f', f1)]))
+            trees.append(('and', [('f', f2), ('not', ('and', [word(), ('f', f1)]))]))
+        queries = [render(t) for t in trees]
+
+        # (the query-language batch without related hits: only exact hits are
+        # checked, and broad OR queries would spend most of the time on them)
         out = run([psearch, '--db', db, '--all', '--queries', '-'],
-                  input='\n'.join(queries).encode()).stdout.decode().splitlines()
+                  input='\n'.join(queries[:n_plain]).encode()).stdout.decode().splitlines()
+        out += run([psearch, '--db', db, '--all', '--exact', '--queries', '-'],
+                   input='\n'.join(queries[n_plain:]).encode()).stdout.decode().splitlines()
         assert len(out) == len(queries), f'{len(out)} answers for {len(queries)} queries'
         bad = 0
-        for q, line in zip(queries, out):
+        n_nonempty = 0
+        got_of = {}
+        for q, tree, line in zip(queries, trees, out):
             res = json.loads(line)
             if 'error' in res:
                 print(f'ERROR for {q!r}: {res["error"]}')
                 bad += 1
                 continue
-            parts = q.split(' ')
-            fs = [p for p in parts if ':' in p and p.split(':')[0] in ('year', 'region', 'type', 'project')]
-            words = [normalize(w) for w in parts if w not in fs]
-            words = [w for w in words if w]
-            expect = {keys[i] for i, t in enumerate(norms)
-                      if all(contains(t, w) for w in words) and all(passes(paras[i], f) for f in fs)}
+            expect = {keys[i] for i, t in enumerate(norms) if evaluate(tree, t, paras[i])}
             got = {(h['doc']['path'], h['paragraph']) for h in res['hits']
                    if h.get('exact', True)}  # related hits (query expansion) aside
+            got_of[q] = got
+            n_nonempty += bool(expect)
             if got != expect or res['total'] != len(expect):
                 bad += 1
                 if bad <= 20:
                     print(f'MISMATCH {q!r}: total={res["total"]} got={len(got)} expected={len(expect)}'
                           f' missing={sorted(expect - got)[:3]} extra={sorted(got - expect)[:3]}')
+        # Property: an AND query's hits are the intersection of its words' hits.
+        n_and = 0
+        for tree in trees:
+            if tree[0] != 'and' or any(c[0] != 'w' for c in tree[1]):
+                continue
+            parts = [render(c) for c in tree[1]]
+            q = render(tree)
+            if q not in got_of or any(p not in got_of for p in parts):
+                continue
+            n_and += 1
+            inter = set.intersection(*(got_of[p] for p in parts))
+            if got_of[q] != inter:
+                bad += 1
+                print(f'AND PROPERTY {q!r}: {len(got_of[q])} hits, intersection {len(inter)}')
+        print(f'{n_nonempty} queries with hits')
+        print(f'{n_and} AND queries checked against the intersection of their words')
         print(f'{len(queries)} queries ({kinds}), {len(paras)} paragraphs, {bad} differences')
         print(f'exactness: {len(queries) - bad} passed, {bad} failed')
         return 1 if bad else 0

@@ -1,10 +1,16 @@
 /* ps_search.h: running a query against a Policy Search database.
  *
- * Candidates come from Xapian (an AND of every query word's terms, ranked by
- * BM25); each candidate is then checked against the stored normalised text
- * of its paragraph with ps_tok_find, inside the match, so that the total is
- * the exact number of paragraphs containing every word and never an
- * estimate.  Superseded paragraphs are skipped in the same check.
+ * Candidates come from Xapian (the query's expression, ps_query.h, as a
+ * Xapian query: a word is the AND of its terms, AND / OR / NEAR of
+ * subexpressions AND / OR / AND of theirs, an exclusion AND_NOT when its
+ * terms prove it, field filters OP_FILTER; ranked by BM25); unless the terms
+ * prove every match, each candidate is then checked by evaluating the
+ * expression on the stored normalised text of its paragraph (ps_tok_find),
+ * inside the match, so that the total is the exact number of matching
+ * paragraphs and never an estimate.  Superseded paragraphs are skipped in
+ * the same check.  Highlights, ranking and related hits use the positive
+ * words (ps_query.words); related hits obey the top-level filters and
+ * excluded words.
  *
  * Every verified match is then ranked in C (BM25, whole-query phrase,
  * proximity, words in the section or title, short paragraphs damped), so

@@ -665,6 +665,24 @@ static void set_bm25(ps_xsearch *s) {
   s->min_normlen = 0.5;
 }
 
+/* Runs xq over the whole database, every match the decider accepts in
+ * *xr (BM25-weighted), so that ranking and paging can happen in C. */
+static int search_every(ps_index *ix, const ps_xq *xq, ps_xdecider_fn fn, void *ctx,
+                        ps_xresult *xr, ps_error *err) {
+  ps_xdb_stats st;
+  ps_xdb_stats_get(ps_index_xdb(ix), &st);
+  ps_xsearch s;
+  ps_xsearch_init(&s);
+  s.query = xq;
+  s.max = st.lastdocid ? st.lastdocid : 1;
+  set_bm25(&s);
+  s.decider = fn;
+  s.decider_ctx = ctx;
+  int rc = ps_xdb_search(ps_index_xdb(ix), &s, xr);
+  if (rc) return ps_error_set(err, rc, "search failed: %s", ps_xdb_errmsg(ps_index_xdb(ix)));
+  return PS_OK;
+}
+
 /* For tuning only: PS_RANK_TUNE="i=v,i=v..." overrides R[i] (the enum order
  * above), e.g. PS_RANK_TUNE=20=0.3 python3 tests/eval/score_ranking.py ... */
 static void rank_tune(void) {
@@ -1099,19 +1117,7 @@ static int expand(ps_index *ix, const ps_query *pq, const cand *exact, size_t n_
     }
   }
   rel_ctx c = {ix, pq, excl, n_exact, &syn, &bg};
-  ps_xdb_stats st;
-  ps_xdb_stats_get(ps_index_xdb(ix), &st);
-  ps_xsearch s;
-  ps_xsearch_init(&s);
-  s.query = xq;
-  s.max = st.lastdocid ? st.lastdocid : 1;
-  set_bm25(&s);
-  s.decider = rel_decider;
-  s.decider_ctx = &c;
-  if ((rc = ps_xdb_search(ps_index_xdb(ix), &s, &xr))) {
-    rc = ps_error_set(err, rc, "search failed: %s", ps_xdb_errmsg(ps_index_xdb(ix)));
-    goto done;
-  }
+  if ((rc = search_every(ix, xq, rel_decider, &c, &xr, err))) goto done;
   if (xr.n) {
     cand *r = malloc(xr.n * sizeof *r);
     if (!r) {
@@ -1202,20 +1208,7 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
       goto done;
     }
     /* every verified match, re-ranked here so that pages stay consistent */
-    ps_xdb_stats st;
-    ps_xdb_stats_get(ps_index_xdb(ix), &st);
-    ps_xsearch s;
-    ps_xsearch_init(&s);
-    s.query = xq;
-    s.max = st.lastdocid ? st.lastdocid : 1;
-    set_bm25(&s);
-    s.decider = decider;
-    s.decider_ctx = &v;
-    rc = ps_xdb_search(ps_index_xdb(ix), &s, &xr);
-    if (rc) {
-      rc = ps_error_set(err, rc, "search failed: %s", ps_xdb_errmsg(ps_index_xdb(ix)));
-      goto done;
-    }
+    if ((rc = search_every(ix, xq, decider, &v, &xr, err))) goto done;
     res->total = xr.total_lower;
     n_ex = xr.n;
     ex = malloc((n_ex + 1) * sizeof *ex);

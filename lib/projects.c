@@ -38,7 +38,9 @@
 typedef struct suffix_rule {
   const char *word;
   int kind;
-  int weak; /* a generic head word (项目, 平台 …): needs a longer, specific modifier */
+  int weak; /* 1: a generic head word (项目, 平台 …): needs a longer, specific
+             * modifier; 2: a one-character head (谷) taken only inside a
+             * list joined by 、 (生物谷、智谷和…) */
 } suffix_rule;
 
 /* Words names of projects, parks, platforms and initiatives end in.  Matched
@@ -76,6 +78,7 @@ static const suffix_rule SUFFIXES[] = {
   {"巡展", PS_PROJ_INITIATIVE, 0}, {"联盟", PS_PROJ_PLATFORM, 1},
   {"三年行动", PS_PROJ_INITIATIVE, 0}, {"行动计划", PS_PROJ_INITIATIVE, 0},
   {"倍增计划", PS_PROJ_INITIATIVE, 0}, {"公园城市", PS_PROJ_INITIATIVE, 0},
+  {"谷", PS_PROJ_PARK, 2},
 };
 
 /* Verbs and adverbs after which a name starts ("启动|精准医疗科技产业园").
@@ -113,6 +116,14 @@ static const char *const NOMINAL_VERBS[] = {
   "服务", "保护", "修复", "治理", "开发", "孵化", "改造", "提升", "建设",
   "管理", "运营", "创新", "发展", "交易", "规划", "研发", "转化", "合作",
   "更新", "改建", "拓宽", "整治", "培育", "带动",
+};
+
+/* Verbs that govern a programme (实施|优化营商环境三年行动计划), and verbs
+ * that, right after one of them, open the programme's name rather than
+ * ending the left walk. */
+static const char *const PROGRAMME_VERBS[] = {"实施", "推进", "开展", "启动", "落实"};
+static const char *const PROGRAMME_HEAD_VERBS[] = {
+  "优化", "提升", "改善", "加强", "推动", "促进", "深化",
 };
 
 /* Words right after a name that end it (…项目|建设, …医院|竣工): a name
@@ -376,9 +387,18 @@ static size_t verb_ending_at(const text *t, size_t pos) {
   return best;
 }
 
-/* Whether t[pos] is a measure word after a numeral (…184个|…). */
+/* Whether t[pos..] is "N年行动" (三年行动, 五年行动): a programme's span is
+ * part of its name (国企改革三年行动, 优化营商环境三年行动计划). */
+static int year_action_at(const text *t, size_t pos) {
+  return pos + 1 < t->n && in_charset(t->cp[pos], NUMERAL_CHARS) && t->cp[pos + 1] == 0x5E74 &&
+         match_at(t, pos + 2, "行动");
+}
+
+/* Whether t[pos] is a measure word after a numeral (…184个|…); not the span
+ * of a programme (…三年|行动计划). */
 static int quantity_ends_at(const text *t, size_t pos) {
   if (pos < 2 || !in_charset(t->cp[pos - 1], MEASURE_CHARS)) return 0;
+  if (year_action_at(t, pos - 2)) return 0;
   uint32_t c = t->cp[pos - 2];
   return is_digit(c) || in_charset(c, NUMERAL_CHARS);
 }
@@ -391,7 +411,7 @@ static size_t left_boundary(const text *t, size_t end, size_t floor) {
   size_t i = end;
   while (i > floor) {
     uint32_t c = t->cp[i - 1];
-    if (i < end ? verb_ending_at(t, i) != 0
+    if (i < end ? verb_ending_at(t, i) != 0 && !year_action_at(t, i)
                 : verb_ending_at(t, i) && !match_list_end(t, i, NOMINAL_VERBS, COUNT(NOMINAL_VERBS)))
       break;
     if (quantity_ends_at(t, i)) break;
@@ -478,7 +498,14 @@ static int plausible(const text *t, size_t start, size_t end, size_t suffix_len,
   if (is_digit(t->cp[start])) return 0;
   /* a long modifier of generic words can still be specific
    * (区级交通智慧管理服务平台); a short one cannot (重点项目, 服务中心) */
-  if (mod_end - start <= 4 && all_generic(t, start, mod_end)) return 0;
+  /* "N大…工程" counts a region's set of programmes (六大提升工程): a name */
+  int counted = mod_end - start >= 3 && in_charset(t->cp[start], NUMERAL_CHARS) &&
+                t->cp[start + 1] == 0x5927 && match_end(t, end, "工程");
+  if (!counted && mod_end - start <= 4 && all_generic(t, start, mod_end)) return 0;
+  /* 提升|三年行动计划: the span of a programme does not make it specific */
+  if (mod_end - start >= 2 && year_action_at(t, mod_end - 2) &&
+      mod_end - 2 - start <= 2 && all_generic(t, start, mod_end - 2))
+    return 0;
   if (match_list_at(t, start, GENERIC_HEADS, COUNT(GENERIC_HEADS))) return 0;
   for (size_t i = 0; i < COUNT(DESCRIPTIVE_TAILS); i++)
     if (match_end(t, mod_end, DESCRIPTIVE_TAILS[i])) return 0;
@@ -516,7 +543,7 @@ static int rule_suffix(const text *t, cands *out) {
       if (m > best) { best = m; bi = i; }
     }
     if (!best) continue;
-    int weak = SUFFIXES[bi].weak;
+    int weak = SUFFIXES[bi].weak == 1, listed = SUFFIXES[bi].weak == 2;
     size_t end = e;
     int phase = 0;
     /* a phase marker extends the name: 佛罗伦萨小镇六期, …一期项目 */
@@ -537,7 +564,7 @@ static int rule_suffix(const text *t, cands *out) {
     if (!phase && end < t->n && is_name_char(t->cp[end]) &&
         !match_list_at(t, end, POST_NAME_WORDS, COUNT(POST_NAME_WORDS)) &&
         !match_list_at(t, end, CLAUSE_TAIL_VERBS, COUNT(CLAUSE_TAIL_VERBS)) &&
-        (weak || continued(t, end)))
+        (weak || listed || continued(t, end)))
       continue;
     /* 项目 alone is the most generic head: only "…N期项目" or "…片区…项目" */
     if (match_end(t, e, "项目")) {
@@ -548,6 +575,13 @@ static int rule_suffix(const text *t, cands *out) {
       if (!ok) continue;
     }
     size_t s = left_boundary(t, e - best, 0);
+    /* 实施|优化营商环境三年行动计划: a programme may start with a verb */
+    if (SUFFIXES[bi].kind == PS_PROJ_INITIATIVE && s >= 4 &&
+        match_list_end(t, s, PROGRAMME_HEAD_VERBS, COUNT(PROGRAMME_HEAD_VERBS)) == 2 &&
+        match_list_end(t, s - 2, PROGRAMME_VERBS, COUNT(PROGRAMME_VERBS)))
+      s -= 2;
+    if (listed && !((end < t->n && t->cp[end] == 0x3001) || (s > 0 && t->cp[s - 1] == 0x3001)))
+      continue;
     if (!plausible(t, s, e, best, weak)) {
       /* a phase marker makes even a short generic-headed name specific
        * (区医院三期, 中医院二期) when a list word or punctuation opens it */

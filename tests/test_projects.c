@@ -267,6 +267,37 @@ static int check_sane(void *ctx, const char *name, size_t len, int kind) {
   return 0;
 }
 
+/* Programmes with a span or a count in their name (三年行动计划, 六大…工程)
+ * and names ending in 谷 inside a list. */
+static void test_programmes(void) {
+  names ns;
+  const char *r = run(&ns, "打造一流营商环境。实施优化营商环境三年行动计划,大力提振市场信心。");
+  CHECK(has(r, "优化营商环境三年行动计划"));
+  CHECK(!has(r, "营商环境三年行动计划"));
+  r = run(&ns, "深入实施招商引资三年行动计划。");
+  CHECK(has(r, "招商引资三年行动计划"));
+  /* a generic verb and the span alone are not a name */
+  r = run(&ns, "推进养老服务提升三年行动计划，提升智慧养老水平。");
+  CHECK(!has(r, "提升三年行动计划"));
+  CHECK(!has(r, "三年行动计划"));
+  /* 三年 outside a programme stays a quantity */
+  r = run(&ns, "三年建成5个产业园，");
+  CHECK(!has(r, "三年建成5个产业园"));
+  r = run(&ns, "2022年，武清区实施六大提升工程，预计全年");
+  CHECK(has(r, "六大提升工程"));
+  r = run(&ns, "实施九项重点工程，");
+  CHECK(ns.n == 0);
+  r = run(&ns, "高标准建成生物谷、智谷和节能环保产业园，着力引进国内外行业龙头");
+  CHECK(has(r, "生物谷"));
+  CHECK(has(r, "智谷"));
+  CHECK(has(r, "节能环保产业园"));
+  /* 谷 outside a list is not a name head */
+  r = run(&ns, "推动行业走出低谷，");
+  CHECK(ns.n == 0);
+  r = run(&ns, "推广峰谷电价。");
+  CHECK(ns.n == 0);
+}
+
 static void test_corpus(void) {
   DIR *d = opendir(PS_CORPUS_DIR);
   CHECK(d != NULL);
@@ -300,6 +331,7 @@ int main(void) {
   test_stop();
   test_concepts_rejected();
   test_more_names();
+  test_programmes();
   test_corpus();
   return CHECK_DONE();
 }

@@ -458,6 +458,25 @@ static int starts_operand(int t) {
   return t == T_WORD || t == T_FIELD || t == T_LPAR || t == T_NOT || t == T_MINUS;
 }
 
+/* Adds kid to *group, the n-ary node of kind that is created around *first
+ * on the first call (*first then belongs to it).  kid is always taken. */
+static int join(parser *p, int kind, ps_qnode **group, ps_qnode **first, ps_qnode *kid) {
+  if (!*group) {
+    ps_qnode *g = node_new(kind, (*first)->pos), *f = *first;
+    if (!g) {
+      node_free(kid);
+      return NOMEM(p);
+    }
+    *group = g;
+    *first = NULL;
+    if (node_add(g, f)) {
+      node_free(kid);
+      return NOMEM(p);
+    }
+  }
+  return node_add(*group, kid) ? NOMEM(p) : PS_OK;
+}
+
 static int parse_and(parser *p, ps_qnode **out) {
   int rc;
   ps_qnode *n;
@@ -475,20 +494,7 @@ static int parse_and(parser *p, ps_qnode **out) {
     }
     ps_qnode *kid;
     if ((rc = parse_near(p, &kid))) break;
-    if (!and) {
-      if (!(and = node_new(PS_QN_AND, n->pos)) || node_add(and, n)) {
-        node_free(kid);
-        if (!and) node_free(n);
-        n = NULL;
-        rc = NOMEM(p);
-        break;
-      }
-      n = NULL;
-    }
-    if (node_add(and, kid)) {
-      rc = NOMEM(p);
-      break;
-    }
+    if ((rc = join(p, PS_QN_AND, &and, &n, kid))) break;
   }
   if (rc) {
     node_free(n);
@@ -516,20 +522,7 @@ static int parse_or(parser *p, ps_qnode **out) {
     }
     ps_qnode *kid;
     if ((rc = parse_and(p, &kid))) break;
-    if (!or) {
-      if (!(or = node_new(PS_QN_OR, n->pos)) || node_add(or, n)) {
-        node_free(kid);
-        if (!or) node_free(n);
-        n = NULL;
-        rc = NOMEM(p);
-        break;
-      }
-      n = NULL;
-    }
-    if (node_add(or, kid)) {
-      rc = NOMEM(p);
-      break;
-    }
+    if ((rc = join(p, PS_QN_OR, &or, &n, kid))) break;
   }
   if (rc) {
     node_free(n);

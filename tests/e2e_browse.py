@@ -11,20 +11,9 @@ import subprocess
 import sys
 import tempfile
 
-failures = checks = 0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, finish, run  # noqa: E402
 
-
-def check(cond, what):
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print(f'FAILED: {what}')
-
-
-def run(*args, env=None):
-    r = subprocess.run(list(args), capture_output=True, env=env)
-    return r.returncode, r.stdout.decode(), r.stderr.decode()
 
 
 def main():
@@ -115,8 +104,7 @@ def main():
         env = dict(os.environ, PAGER='false')
         rc, out, err = run(ps, '--db', db, '--all', '京津', env=env)
         check(rc == 0 and out.count('\n') > 100, 'no pager when piped')
-    print(f'e2e_browse: {checks - failures} passed, {failures} failed')
-    return 1 if failures else 0
+    return finish('e2e_browse')
 
 
 if __name__ == '__main__':

@@ -12,21 +12,9 @@ import subprocess
 import sys
 import tempfile
 
-failures = 0
-checks = 0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, finish, run  # noqa: E402
 
-
-def check(cond, what):
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print(f'FAILED: {what}')
-
-
-def run(*args, env=None, input=None):
-    r = subprocess.run(list(args), capture_output=True, env=env, input=input)
-    return r.returncode, r.stdout.decode(), r.stderr.decode()
 
 
 def main():
@@ -280,8 +268,7 @@ def main():
             run(ps, '--db', db, '--count', '--exact', '京津 新城')[1]), 'OR counts the union')
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f'e2e: {checks - failures} passed, {failures} failed')
-    return 1 if failures else 0
+    return finish('e2e')
 
 
 if __name__ == '__main__':

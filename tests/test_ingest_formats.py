@@ -26,25 +26,12 @@ import subprocess
 import sys
 import tempfile
 
-failures = 0
-checks = 0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, finish, run  # noqa: E402
+
 SEED = 'wuqing-2024-plan-execution-report.txt'
 HEADER = '天津市武清区人民政府文件'
 FONT = 'WenQuanYi Micro Hei 11'
-
-
-def check(cond, what):
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print(f'FAILED: {what}')
-    return cond
-
-
-def run(*args):
-    r = subprocess.run([str(a) for a in args], capture_output=True)
-    return r.returncode, r.stdout.decode(), r.stderr.decode()
 
 
 def squeeze(s):
@@ -295,8 +282,7 @@ def main():
         test_pdf(t, tmp, ref_docs)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f'{checks} checks, {failures} failed')
-    return 1 if failures else 0
+    return finish('ingest_formats')
 
 
 if __name__ == '__main__':

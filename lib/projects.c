@@ -381,6 +381,11 @@ static size_t verb_ending_at(const text *t, size_t pos) {
   }
   if (!best) return 0;
   if (match_list_at(t, pos, NOT_VERB_AFTER, COUNT(NOT_VERB_AFTER))) return 0;
+  /* 开发区 is a zone, not 开发 + a name (whereas 做强|区融媒体中心, 推进|区人民医院
+   * are a verb and a district's institution) */
+  if (best == 2 && match_end(t, pos, "开发") && pos < t->n && t->cp[pos] == 0x533A &&
+      !(pos + 1 < t->n && (t->cp[pos + 1] == 0x57DF || t->cp[pos + 1] == 0x7EA7)))
+    return 0;
   if (pos + 1 < t->n && in_charset(t->cp[pos], NUMERAL_CHARS) && t->cp[pos + 1] == 0x671F)
     return 0; /* 改造|一期项目: part of the name */
   if (pos - best > 0 && is_close_quote(t->cp[pos - best - 1])) return 0;
@@ -464,8 +469,12 @@ static size_t left_boundary(const text *t, size_t end, size_t floor) {
 /* Whether t[start..end) is made only of generic words. */
 static int all_generic(const text *t, size_t start, size_t end) {
   /* Greedy longest-match segmentation from the left is enough here: the
-   * generic words are short and do not overlap in practice. */
+   * generic words are short and do not overlap in practice.  Two
+   * one-character words in a row are a place name, not two generic words
+   * (高村|科技创新园, 大王|古庄): generic modifiers are words of two
+   * characters or more with at most one single character among them. */
   size_t i = start;
+  int prev_single = 0;
   while (i < end) {
     size_t best = 0;
     for (size_t k = 0; k < COUNT(GENERIC_WORDS); k++) {
@@ -473,6 +482,8 @@ static int all_generic(const text *t, size_t start, size_t end) {
       if (m > best && i + m <= end) best = m;
     }
     if (!best) return 0;
+    if (best == 1 && prev_single && is_han(t->cp[i - 1])) return 0;
+    prev_single = best == 1;
     i += best;
   }
   return 1;
@@ -506,7 +517,11 @@ static int plausible(const text *t, size_t start, size_t end, size_t suffix_len,
   if (mod_end - start >= 2 && year_action_at(t, mod_end - 2) &&
       mod_end - 2 - start <= 2 && all_generic(t, start, mod_end - 2))
     return 0;
-  if (match_list_at(t, start, GENERIC_HEADS, COUNT(GENERIC_HEADS))) return 0;
+  /* a phase (生态环境监测|二期|项目) makes even a generic-headed name one
+   * project: only a particular project has phases */
+  int phased = mod_end - start >= 4 && t->cp[mod_end - 1] == 0x671F &&
+               in_charset(t->cp[mod_end - 2], NUMERAL_CHARS);
+  if (!phased && match_list_at(t, start, GENERIC_HEADS, COUNT(GENERIC_HEADS))) return 0;
   for (size_t i = 0; i < COUNT(DESCRIPTIVE_TAILS); i++)
     if (match_end(t, mod_end, DESCRIPTIVE_TAILS[i])) return 0;
   if (is_close_quote(t->cp[mod_end - 1]) || t->cp[mod_end - 1] == '"') return 0;

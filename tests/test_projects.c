@@ -254,6 +254,24 @@ static void test_more_names(void) {
   CHECK(has(r, "英华分校"));
   r = run(&ns, "建成保利金街等5个一刻钟生活圈，入选全国第四批城市一刻钟便民生活圈试点。");
   CHECK(has(r, "保利金街"));
+  CHECK(has(run(&ns, "引进3所优质教育资源，一中分校、英华分校建成投入使用；"), "一中分校"));
+  /* two one-character words in a row are a place name, not generic words */
+  r = run(&ns, "打造京滨工业园、高村科技创新园等京津冀协同发展示范园区，强化");
+  CHECK(has(r, "高村科技创新园"));
+  r = run(&ns, "建设重点产业园，");
+  CHECK(ns.n == 0);
+  /* a phase makes a generic-headed name one project */
+  r = run(&ns, "实施生态环境监测二期项目，加快巡护防护设施建设");
+  CHECK(has(r, "生态环境监测二期项目"));
+  r = run(&ns, "实施生态环境监测项目，");
+  CHECK(ns.n == 0);
+  /* 开发区 is a zone, not the verb 开发; 做强|区… is a verb and a district's name */
+  r = run(&ns, "增长6.0%。开发区低碳工业制冷设备产业、京清园新能源汽车零部件产业竣工");
+  CHECK(has(r, "开发区低碳工业制冷设备产业"));
+  CHECK(!has(r, "区低碳工业制冷设备产业"));
+  r = run(&ns, "做强区融媒体中心，");
+  CHECK(has(r, "区融媒体中心"));
+  CHECK(!has(r, "强区融媒体中心"));
 }
 
 typedef struct sane { int bad; int total; } sane;

@@ -56,9 +56,12 @@ int ps_answer_query(const char *q, const char *const *field, const char *const *
     /* Parsed alone first: its errors then name positions the user typed. */
     if ((rc = ps_query_parse(q, &pq, err))) goto done;
     ps_query_free(pq), pq = NULL;
-    rc = append(&b, &len, &cap, "(");
+    int filtered = 0;
+    for (size_t i = 0; i < n; i++) filtered |= value[i] && *value[i];
+    /* Parenthesised only when filters follow, so that "a OR b" stays whole. */
+    rc = append(&b, &len, &cap, filtered ? "(" : "");
     if (!rc) rc = append(&b, &len, &cap, q);
-    if (!rc) rc = append(&b, &len, &cap, ")");
+    if (!rc) rc = append(&b, &len, &cap, filtered ? ")" : "");
   }
   for (size_t i = 0; rc == PS_OK && i < n; i++) {
     const char *v = value[i];

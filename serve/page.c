@@ -190,11 +190,13 @@ static void doc_meta(sbuf *b, const cJSON *doc) {
   if (*date) {
     sb_html(b, date);
     first = 0;
-  } else {
-    cJSON_ArrayForEach(it, jget(doc, "years")) {
-      if (!cJSON_IsString(it)) continue;
-      sb_puts(b, first ? "" : "–");
-      sb_html(b, it->valuestring);
+  } else if (cJSON_GetArraySize(jget(doc, "years")) > 0) { /* "2021–2025" */
+    const cJSON *years = jget(doc, "years");
+    const cJSON *y0 = cJSON_GetArrayItem(years, 0);
+    const cJSON *yn = cJSON_GetArrayItem(years, cJSON_GetArraySize(years) - 1);
+    if (cJSON_IsString(y0) && cJSON_IsString(yn)) {
+      sb_html(b, y0->valuestring);
+      if (y0 != yn) sb_puts(b, "–"), sb_html(b, yn->valuestring);
       first = 0;
     }
   }

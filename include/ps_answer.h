@@ -90,7 +90,8 @@ int ps_answer_doc(ps_index *ix, const char *path, size_t para, size_t before, si
 cJSON *ps_answer_stats(ps_index *ix, const char *dir);
 
 /* {"projects": [...]} as `policy-search --projects --json` (names containing
- * q, all when q is NULL or ""), at most limit of them. */
+ * q, all when q is NULL or ""), at most limit of them.  Retried after a
+ * reopen like ps_answer_run. */
 int ps_answer_projects(ps_index *ix, const char *q, size_t limit, cJSON **out, ps_error *err);
 
 #ifdef __cplusplus

@@ -271,7 +271,12 @@ int ps_answer_projects(ps_index *ix, const char *q, size_t limit, cJSON **out, p
   ps_project *p = NULL;
   size_t n = 0;
   *out = NULL;
-  int rc = ps_catalog_projects(ix, q, &p, &n, err);
+  int rc;
+  for (int attempt = 0;; attempt++) { /* as ps_answer_run: a commit meanwhile is retried */
+    rc = ps_catalog_projects(ix, q, &p, &n, err);
+    if (rc != PS_ERR_RETRY || attempt == RETRIES || ps_index_reopen(ix, NULL, NULL)) break;
+    ps_error_clear(err);
+  }
   if (rc) return rc;
   *out = ps_json_projects(p, n < limit ? n : limit);
   ps_catalog_free(p, n);

@@ -270,15 +270,16 @@ static int run_search(server *sv, const search_req *s, cJSON **json, int *status
   ps_index *ix = NULL;
   ps_answer *a = NULL;
   *json = NULL;
+  int unavailable = 0;
   int rc = ps_answer_query(s->pp.q, fields, values, 4, &q, err);
-  if (rc == PS_OK) rc = ps_pool_get(sv->pool, &ix, err);
+  if (rc == PS_OK) unavailable = (rc = ps_pool_get(sv->pool, &ix, err)) != PS_OK;
   if (rc == PS_OK) rc = ps_answer_run(ix, q, &s->o, &a, err);
   if (rc == PS_OK && !(*json = ps_answer_json(a)))
     rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
   ps_answer_free(a);
   ps_pool_put(sv->pool, ix);
   free(q);
-  *status = rc == PS_OK ? 200 : status_of(rc);
+  *status = rc == PS_OK ? 200 : unavailable ? 503 : status_of(rc);
   return rc;
 }
 
@@ -343,11 +344,12 @@ static int load_doc(server *sv, struct MHD_Connection *c, req *rq, size_t before
   ps_error err;
   ps_error_clear(&err);
   int rc = ps_pool_get(sv->pool, &ix, &err);
-  if (rc == PS_OK) rc = ps_answer_doc(ix, path, *para, before, after, doc, &err);
+  int status = rc ? 503 : 200;
+  if (rc == PS_OK && (rc = ps_answer_doc(ix, path, *para, before, after, doc, &err)))
+    status = status_of(rc);
   ps_pool_put(sv->pool, ix);
   if (rc) {
-    *sent = html ? html_error(c, rq, status_of(rc), err.msg)
-                 : send_error(c, rq, status_of(rc), "%s", err.msg);
+    *sent = html ? html_error(c, rq, status, err.msg) : send_error(c, rq, status, "%s", err.msg);
     return -1;
   }
   return 0;
@@ -388,9 +390,10 @@ static enum MHD_Result api_projects(server *sv, struct MHD_Connection *c, req *r
   ps_error err;
   ps_error_clear(&err);
   int rc = ps_pool_get(sv->pool, &ix, &err);
-  if (rc == PS_OK) rc = ps_answer_projects(ix, q, limit, &out, &err);
+  int status = rc ? 503 : 200;
+  if (rc == PS_OK && (rc = ps_answer_projects(ix, q, limit, &out, &err))) status = status_of(rc);
   ps_pool_put(sv->pool, ix);
-  if (rc) return send_error(c, rq, status_of(rc), "%s", err.msg);
+  if (rc) return send_error(c, rq, status, "%s", err.msg);
   return send_json(c, rq, 200, out);
 }
 

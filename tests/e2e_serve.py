@@ -352,6 +352,24 @@ def check_sigterm(build, db, tmp):
     check(sv.stderr() == '', f'--quiet: nothing on stderr: {sv.stderr()[:200]!r}')
 
 
+def check_db_gone(build, db, tmp):
+    """The database directory vanishing is the server's trouble: 503, no crash."""
+    copy = os.path.join(tmp, 'dbcopy')
+    shutil.copytree(db, copy)
+    sv = Server(build, copy, tmp, '--quiet')
+    try:
+        os.rename(copy, copy + '.away')
+        st, res, _ = sv.json('/api/search', q='通武廊')
+        check(st == 503 and 'gone' in res.get('error', ''), f'database gone: 503 ({st} {res})')
+        check(sv.json('/api/health')[0] == 503, 'database gone: health 503')
+        check(sv.json('/api/projects')[0] == 503, 'database gone: projects 503')
+        os.rename(copy + '.away', copy)
+        st, res, _ = sv.json('/api/search', q='通武廊')
+        check(st == 200 and res['total'] > 0, 'database back: 200 again')
+    finally:
+        check(sv.stop() == 0, 'stopped after the database came back')
+
+
 def main():
     build, corpus, assets = sys.argv[1], sys.argv[2], sys.argv[3]
     pi, ps = os.path.join(build, 'policy-index'), os.path.join(build, 'policy-search')
@@ -393,6 +411,7 @@ def main():
         check(rc == 0, f'stopped with exit 0 (got {rc})')
         check(sv.stderr().rstrip().endswith('stopped on SIGTERM'), 'stop line')
         check_sigterm(build, db, tmp)
+        check_db_gone(build, db, tmp)
     return finish('e2e_serve')
 
 

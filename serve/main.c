@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <microhttpd.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -583,7 +584,8 @@ static void usage(FILE *f) {
         "  -d, --db DIR        database directory (default: $POLICY_SEARCH_DB, else\n"
         "                      $XDG_DATA_HOME/policy-search/db, else\n"
         "                      ~/.local/share/policy-search/db)\n"
-        "  -b, --bind ADDR     address to listen on (default 127.0.0.1; IPv4 or IPv6)\n"
+        "  -b, --bind ADDR     address or host name to listen on (default 127.0.0.1;\n"
+        "                      IPv4 or IPv6)\n"
         "  -p, --port N        port (default 8080; 0 picks a free one)\n"
         "  -t, --threads N     worker threads, each with its own database handle\n"
         "                      (default: the number of CPUs, at least 2)\n"
@@ -663,18 +665,24 @@ int main(int argc, char **argv) {
   int v6 = 0;
   struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
   struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-  if (inet_pton(AF_INET, bind_addr, &s4->sin_addr) == 1) {
-    s4->sin_family = AF_INET;
-    s4->sin_port = htons((uint16_t)port);
-  } else if (inet_pton(AF_INET6, bind_addr, &s6->sin6_addr) == 1) {
-    s6->sin6_family = AF_INET6;
-    s6->sin6_port = htons((uint16_t)port);
-    v6 = 1;
-  } else {
-    fprintf(stderr, "policy-serve: --bind needs an IP address such as 127.0.0.1 or ::1, "
-                    "not '%s'\n", bind_addr);
+  /* An address, or a name such as localhost (its first address). */
+  struct addrinfo hints, *ai = NULL;
+  memset(&hints, 0, sizeof hints);
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  int gai = getaddrinfo(bind_addr, NULL, &hints, &ai);
+  if (gai != 0 || !ai || ai->ai_addrlen > sizeof ss ||
+      (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)) {
+    fprintf(stderr, "policy-serve: --bind needs an address such as 127.0.0.1 or ::1, not "
+                    "'%s' (%s)\n", bind_addr, gai ? gai_strerror(gai) : "no IP address");
+    if (ai) freeaddrinfo(ai);
     return 2;
   }
+  memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+  freeaddrinfo(ai);
+  v6 = ss.ss_family == AF_INET6;
+  if (v6) s6->sin6_port = htons((uint16_t)port);
+  else s4->sin_port = htons((uint16_t)port);
 
   const char *adir = asset_dir(assets);
   sv.assets = open(adir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -381,6 +381,8 @@ def main():
         check(rc == 0 and '--port' in out and '--db' in out, '--help')
         rc, out, err = run(serve, '--port', 'x')
         check(rc == 2 and '--port' in err, 'bad --port: exit 2')
+        rc, out, err = run(serve, '--threads', '0')
+        check(rc == 2 and '--threads' in err, 'bad --threads: exit 2')
         rc, out, err = run(serve, '--db', os.path.join(tmp, 'nodb'), '--port', '0')
         check(rc == 2 and 'nodb' in err, f'missing database: exit 2 naming it: {err}')
         rc, out, err = run(serve, '--db', db, '--assets', os.path.join(tmp, 'noassets'))

@@ -79,10 +79,13 @@ cJSON *ps_answer_hit_json(const ps_answer *a, size_t i);
  * from para - before to para + after, for reading a hit in its context:
  * {"doc": {path, title, date, years, region, types, issuer, doc_number},
  *  "paragraph": para, "first": n, "paragraphs_total": count,
- *  "paragraphs": [{"paragraph", "section", "heading_level", "text"}]}.
- * PS_ERR_NOTFOUND when no such file is indexed or para is past its end. */
+ *  "paragraphs": [{"paragraph", "section", "heading_level", "text",
+ *  "highlights"}]}.  With a query q (may be NULL or empty) highlights are the
+ * [start, end) character ranges of its words in each text, as in a hit;
+ * without one they are [].  PS_ERR_NOTFOUND when no such file is indexed or
+ * para is past its end; PS_ERR_QUERY for a malformed q. */
 int ps_answer_doc(ps_index *ix, const char *path, size_t para, size_t before, size_t after,
-                  cJSON **out, ps_error *err);
+                  const char *q, cJSON **out, ps_error *err);
 
 /* {"documents", "paragraphs", "superseded", "text_bytes", "last_indexed"}:
  * last_indexed is the time of the last commit (ISO 8601, UTC, "" if

@@ -12,6 +12,7 @@
 #include "ps_catalog.h"
 #include "ps_json.h"
 #include "ps_query.h"
+#include "ps_snippet.h"
 
 /* How often a search is retried after the database moved under it.  One
  * reopen is normally enough; a few more cover an indexer committing file
@@ -205,8 +206,26 @@ static int by_path(const void *key, const void *elem) {
   return strcmp(key, ((const ps_file_info *)elem)->path);
 }
 
+/* [[start, end], ...] in characters of text for the byte spans sp[0..n). */
+static cJSON *char_spans(const char *text, const ps_span *sp, size_t n) {
+  cJSON *a = cJSON_CreateArray();
+  size_t at = 0, chars = 0;
+  for (size_t i = 0; a && i < n; i++) {
+    chars += ps_snippet_chars(text + at, sp[i].start - at);
+    size_t s = chars;
+    chars += ps_snippet_chars(text + sp[i].start, sp[i].end - sp[i].start);
+    at = sp[i].end;
+    cJSON *pair = cJSON_CreateArray();
+    if (!pair) break;
+    cJSON_AddItemToArray(pair, cJSON_CreateNumber((double)s));
+    cJSON_AddItemToArray(pair, cJSON_CreateNumber((double)chars));
+    cJSON_AddItemToArray(a, pair);
+  }
+  return a;
+}
+
 int ps_answer_doc(ps_index *ix, const char *path, size_t para, size_t before, size_t after,
-                  cJSON **out, ps_error *err) {
+                  const char *q, cJSON **out, ps_error *err) {
   size_t n;
   const ps_file_info *files = ps_index_files(ix, &n);
   const ps_file_info *f = path ? bsearch(path, files, n, sizeof *files, by_path) : NULL;
@@ -217,9 +236,15 @@ int ps_answer_doc(ps_index *ix, const char *path, size_t para, size_t before, si
     return ps_error_set(err, PS_ERR_NOTFOUND, "%s has %u paragraphs (0..%u), not %zu", f->path,
                         f->count, f->count ? f->count - 1 : 0, para);
   size_t first = para > before ? para - before : 0;
-  size_t last = para + after < f->count - 1 ? para + after : f->count - 1;
+  size_t last = after < f->count - 1 - para ? para + after : f->count - 1;
+  ps_query *pq = NULL;
+  int rc = !blank(q) ? ps_query_parse(q, &pq, err) : PS_OK;
+  if (rc) return rc;
   cJSON *o = cJSON_CreateObject();
-  if (!o) return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+  if (!o) {
+    ps_query_free(pq);
+    return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+  }
   cJSON_AddItemToObject(o, "doc", ps_json_doc(f));
   cJSON_AddNumberToObject(o, "paragraph", (double)para);
   cJSON_AddNumberToObject(o, "first", (double)first);
@@ -228,17 +253,35 @@ int ps_answer_doc(ps_index *ix, const char *path, size_t para, size_t before, si
   for (size_t k = first; arr && k <= last; k++) {
     ps_store_rec rec;
     if (ps_index_para(ix, f->first + (uint32_t)k, &rec) != PS_OK) {
-      cJSON_Delete(o);
-      return ps_error_set(err, PS_ERR_CORRUPT, "paragraph %zu of %s missing from the store", k,
-                          f->path);
+      rc = ps_error_set(err, PS_ERR_CORRUPT, "paragraph %zu of %s missing from the store", k,
+                        f->path);
+      break;
+    }
+    ps_span *sp = NULL;
+    size_t n_sp = 0;
+    if (pq && ps_search_highlight(pq, rec.text, rec.text_len, &sp, &n_sp) != PS_OK) {
+      rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+      break;
     }
     cJSON *p = cJSON_CreateObject();
-    if (!p) break;
-    cJSON_AddNumberToObject(p, "paragraph", (double)k);
-    cJSON_AddStringToObject(p, "section", rec.section ? rec.section : "");
-    cJSON_AddNumberToObject(p, "heading_level", rec.heading_level);
-    cJSON_AddStringToObject(p, "text", rec.text);
-    cJSON_AddItemToArray(arr, p);
+    if (p) {
+      cJSON_AddNumberToObject(p, "paragraph", (double)k);
+      cJSON_AddStringToObject(p, "section", rec.section ? rec.section : "");
+      cJSON_AddNumberToObject(p, "heading_level", rec.heading_level);
+      cJSON_AddStringToObject(p, "text", rec.text);
+      cJSON_AddItemToObject(p, "highlights", char_spans(rec.text, sp, n_sp));
+      cJSON_AddItemToArray(arr, p);
+    }
+    free(sp);
+    if (!p) {
+      rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+      break;
+    }
+  }
+  ps_query_free(pq);
+  if (rc) {
+    cJSON_Delete(o);
+    return rc;
   }
   *out = o;
   return PS_OK;

@@ -329,6 +329,7 @@ static int load_doc(server *sv, struct MHD_Connection *c, req *rq, size_t before
   int bad = 0;
   char msg[400];
   const char *path = param(c, "path", &bad, msg, sizeof msg);
+  const char *q = param(c, "q", &bad, msg, sizeof msg);
   *para = num_param(c, "para", 0, 0xFFFFFFFF, &bad, msg, sizeof msg);
   size_t ctx = num_param(c, "context", 3, MAX_CONTEXT, &bad, msg, sizeof msg);
   if (!bad && (!path || !*path)) {
@@ -346,7 +347,7 @@ static int load_doc(server *sv, struct MHD_Connection *c, req *rq, size_t before
   ps_error_clear(&err);
   int rc = ps_pool_get(sv->pool, &ix, &err);
   int status = rc ? 503 : 200;
-  if (rc == PS_OK && (rc = ps_answer_doc(ix, path, *para, before, after, doc, &err)))
+  if (rc == PS_OK && (rc = ps_answer_doc(ix, path, *para, before, after, q, doc, &err)))
     status = status_of(rc);
   ps_pool_put(sv->pool, ix);
   if (rc) {

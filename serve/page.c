@@ -484,11 +484,11 @@ void page_read(sbuf *out, const cJSON *doc, size_t para, const char *q) {
     if (level > 0) {
       int h = level + 1 > 6 ? 6 : level + 1;
       sb_printf(out, "<h%d id=\"p-%zu\"%s>", h, n, cls);
-      sb_html(out, jstr(p, "text"));
+      marked(out, jstr(p, "text"), jget(p, "highlights"));
       sb_printf(out, "</h%d>\n", h);
     } else {
       sb_printf(out, "<p id=\"p-%zu\"%s>", n, cls);
-      sb_html(out, jstr(p, "text"));
+      marked(out, jstr(p, "text"), jget(p, "highlights"));
       sb_puts(out, "</p>\n");
     }
   }

@@ -146,6 +146,10 @@ def check_api(sv, ps, db, tmp):
           any(p['paragraph'] == para and p['text'] == hit['text'] for p in paras),
           '/api/doc: context around the hit')
     check(doc.get('paragraphs_total', 0) > para, '/api/doc: paragraphs_total')
+    check(all(p['highlights'] == [] for p in paras), '/api/doc without q: no highlights')
+    st, doc, _ = sv.json('/api/doc', path=path, para=para, context=0, q='通武廊')
+    check(st == 200 and doc['paragraphs'][0]['highlights'] == hit['highlights'],
+          '/api/doc with q: the hit\'s highlights')
 
     # /api/health, /api/stats.
     st, h, _ = sv.json('/api/health')
@@ -237,6 +241,7 @@ def check_page(sv, ps, db):
     page = b.decode()
     check(st == 200 and f'id="p-{hit["paragraph"]}" class="target"' in page, 'reader: target')
     check(page.count('id="p-') > 5, 'reader: the whole document')
+    check('<mark>通武廊</mark>' in page, 'reader: the query highlighted')
     st, b, _ = sv.get('/read', path='/no/such', para=0)
     check(st == 404 and '<html' in b.decode(), 'reader: unknown document 404')
     st, b, hd = sv.get('/assets/style.css')
@@ -289,14 +294,15 @@ def index_while_serving(sv, pi, db, tmp):
     """A thread fires queries while files are indexed one commit at a time."""
     new = os.path.join(tmp, 'new')
     os.makedirs(new)
-    failures, done, per_thread = [], threading.Event(), [[], []]
+    failures, done, per_thread, ran = [], threading.Event(), [[], []], [0, 0]
 
-    def fire(counts):
-        qs = ['通武廊', '京津产业新城', '新增测试段落', '发展 OR 建设', '京津冀']
+    def fire(counts, t):
+        qs = ['通武廊', '新增测试段落', '京津产业新城', '新增测试段落', '发展 OR 建设', '京津冀']
         i = 0
         while not done.is_set():
             q = qs[i % len(qs)]
             i += 1
+            ran[t] += 1
             try:
                 st, b, _ = sv.get('/api/search', q=q, limit=5)
                 if st != 200:
@@ -306,7 +312,7 @@ def index_while_serving(sv, pi, db, tmp):
             except Exception as e:  # noqa: BLE001 - any failure counts
                 failures.append((q, repr(e)))
 
-    threads = [threading.Thread(target=fire, args=(c,)) for c in per_thread]
+    threads = [threading.Thread(target=fire, args=(c, t)) for t, c in enumerate(per_thread)]
     for t in threads:
         t.start()
     n_files = 6
@@ -321,8 +327,8 @@ def index_while_serving(sv, pi, db, tmp):
     for t in threads:
         t.join()
     check(not failures, f'no request failed while indexing: {failures[:3]}')
+    check(min(ran) >= 6, f'queries ran during indexing: {ran}')
     for counts in per_thread:  # each thread's own answers only grow
-        check(len(counts) > 3, f'queries ran during indexing: {len(counts)}')
         check(counts == sorted(counts), f'new paragraphs appear, never vanish: {counts}')
     st, res, _ = sv.json('/api/search', q='新增测试段落', limit=50)
     check(st == 200 and res['total'] == n_files, f'new paragraphs found afterwards: {res["total"]}')

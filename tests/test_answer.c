@@ -103,7 +103,7 @@ static void test_answer(ps_index *ix) {
   /* The same hit's document, around it. */
   const ps_hit *h = &a->res->hits[0];
   cJSON *doc = NULL;
-  CHECK_INT(ps_answer_doc(ix, h->file->path, h->paragraph, 1, 1, &doc, &err), PS_OK);
+  CHECK_INT(ps_answer_doc(ix, h->file->path, h->paragraph, 1, 1, "通武廊", &doc, &err), PS_OK);
   cJSON *paras = cJSON_GetObjectItemCaseSensitive(doc, "paragraphs");
   size_t first = h->paragraph ? h->paragraph - 1 : 0;
   size_t last = h->paragraph + 1 < h->file->count ? h->paragraph + 1 : h->file->count - 1;
@@ -111,10 +111,19 @@ static void test_answer(ps_index *ix) {
   CHECK_INT(cJSON_GetObjectItemCaseSensitive(doc, "first")->valuedouble, first);
   cJSON *p1 = cJSON_GetArrayItem(paras, (int)(h->paragraph - first));
   CHECK_STR(cJSON_GetObjectItemCaseSensitive(p1, "text")->valuestring, h->text);
+  /* The hit's highlights, the same in characters as in the hit's JSON. */
+  cJSON *hit0 = cJSON_GetArrayItem(hits, 0);
+  char *want = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(hit0, "highlights"));
+  char *got = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(p1, "highlights"));
+  CHECK_STR(got, want);
+  CHECK(got && strcmp(got, "[]") != 0);
+  free(want), free(got);
   cJSON_Delete(doc);
-  CHECK_INT(ps_answer_doc(ix, h->file->path, 99, 1, 1, &doc, &err), PS_ERR_NOTFOUND);
+  CHECK_INT(ps_answer_doc(ix, h->file->path, h->paragraph, 0, 0, "通武廊 (", &doc, &err),
+            PS_ERR_QUERY);
+  CHECK_INT(ps_answer_doc(ix, h->file->path, 99, 1, 1, NULL, &doc, &err), PS_ERR_NOTFOUND);
   CHECK(doc == NULL && strstr(err.msg, "paragraphs"));
-  CHECK_INT(ps_answer_doc(ix, "/nowhere.txt", 0, 1, 1, &doc, &err), PS_ERR_NOTFOUND);
+  CHECK_INT(ps_answer_doc(ix, "/nowhere.txt", 0, 1, 1, NULL, &doc, &err), PS_ERR_NOTFOUND);
   cJSON_Delete(j);
   ps_answer_free(a);
 

@@ -201,6 +201,12 @@ def check_errors(sv):
         check(hd.get('Allow') == 'GET, HEAD', f'{m}: Allow header')
     err(413, '/api/search?q=' + 'a' * 5000, what='oversized q')
     err(413, '/api/search?q=x', method='GET', body=b'x' * 200000, what='oversized body')
+    # Past the 64 KiB a connection may use for its headers libmicrohttpd itself
+    # refuses the request (414 URI too long, 431 headers too large).
+    st, b, _ = sv.request('GET', '/api/search?q=' + 'a' * 100000)
+    check(st == 414, f'a 100 KB URL: 414 ({st})')
+    st, b, _ = sv.request('GET', '/api/health', headers={'X-Big': 'b' * 100000})
+    check(st == 431, f'100 KB of headers: 431 ({st})')
     st, b, hd = sv.request('HEAD', '/api/health')
     check(st == 200 and b == b'', 'HEAD: no body')
     st, b, hd = sv.request('GET', '/nothing')

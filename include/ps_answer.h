@@ -61,7 +61,9 @@ int ps_answer_query(const char *q, const char *const *field, const char *const *
  * and the search run again, a few times, so a concurrent indexer does not
  * make it fail; hence borrowed pointers taken from ix earlier are invalid
  * after a call.  Pointers in *out live until ix is closed or reopened; free
- * it with ps_answer_free (accepts NULL).  Errors as ps_search. */
+ * it with ps_answer_free (accepts NULL).  res->took_ms is the time of the
+ * whole answer (search, facets, order, collapsing, retries).  Errors as
+ * ps_search. */
 int ps_answer_run(ps_index *ix, const char *q, const ps_answer_opts *o, ps_answer **out,
                   ps_error *err);
 void ps_answer_free(ps_answer *a);

@@ -106,9 +106,16 @@ static int full_pipeline(const ps_answer_opts *o) {
   return o->facets || o->collapse || o->sort_date || o->timeline;
 }
 
+static double now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
 int ps_answer_run(ps_index *ix, const char *q, const ps_answer_opts *o, ps_answer **out,
                   ps_error *err) {
   int rc;
+  double t0 = now_ms();
   ps_answer *a = calloc(1, sizeof *a);
   *out = NULL;
   if (!a) return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
@@ -140,6 +147,9 @@ int ps_answer_run(ps_index *ix, const char *q, const ps_answer_opts *o, ps_answe
       goto nomem;
     if (!a->opts.timeline) ps_browse_page(a->res, a->groups, a->opts.offset, a->opts.limit);
   }
+  /* took_ms: the whole answer (facets and collapsing can cost more than the
+   * search itself), retries included. */
+  a->res->took_ms = now_ms() - t0;
   *out = a;
   return PS_OK;
 nomem:

@@ -33,6 +33,11 @@ cJSON *ps_json_projects(const ps_project *p, size_t n);
  * [{"path", "title", "hits": [...]}]}]. */
 cJSON *ps_json_timeline(const ps_results *r);
 
+/* {"path", "title", "date", "years": [], "region", "types": [], "issuer",
+ * "doc_number"} of file f (all "" / [] when f is NULL): the "doc" of a hit.
+ * NULL when out of memory; the caller frees with cJSON_Delete. */
+cJSON *ps_json_doc(const ps_file_info *f);
+
 /* A comma-separated list as a JSON array of strings. */
 cJSON *ps_json_list(const char *list);
 

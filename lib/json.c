@@ -80,18 +80,7 @@ cJSON *ps_json_hit(const ps_hit *h, int with_score) {
                       PS_SNIPPET_WIDTH, &sn) != PS_OK)
     return NULL;
   cJSON *o = cJSON_CreateObject();
-  cJSON *doc = cJSON_AddObjectToObject(o, "doc");
-  if (doc) {
-    const ps_file_info *f = h->file;
-    cJSON_AddStringToObject(doc, "path", f ? f->path : "");
-    cJSON_AddStringToObject(doc, "title", f ? f->title : "");
-    cJSON_AddStringToObject(doc, "date", f ? f->date : "");
-    cJSON_AddItemToObject(doc, "years", ps_json_list(f ? f->years : ""));
-    cJSON_AddStringToObject(doc, "region", f ? f->region : "");
-    cJSON_AddItemToObject(doc, "types", ps_json_list(f ? f->types : ""));
-    cJSON_AddStringToObject(doc, "issuer", f ? f->issuer : "");
-    cJSON_AddStringToObject(doc, "doc_number", f ? f->doc_number : "");
-  }
+  cJSON_AddItemToObject(o, "doc", ps_json_doc(h->file));
   cJSON_AddNumberToObject(o, "paragraph", h->paragraph);
   cJSON_AddStringToObject(o, "section", h->section ? h->section : "");
   cJSON_AddStringToObject(o, "text", h->text);
@@ -150,4 +139,19 @@ cJSON *ps_json_results(const ps_results *r, size_t offset) {
     if (h) cJSON_AddItemToArray(hits, h);
   }
   return o;
+}
+
+cJSON *ps_json_doc(const ps_file_info *f) {
+  cJSON *doc = cJSON_CreateObject();
+  if (doc) {
+    cJSON_AddStringToObject(doc, "path", f ? f->path : "");
+    cJSON_AddStringToObject(doc, "title", f ? f->title : "");
+    cJSON_AddStringToObject(doc, "date", f ? f->date : "");
+    cJSON_AddItemToObject(doc, "years", ps_json_list(f ? f->years : ""));
+    cJSON_AddStringToObject(doc, "region", f ? f->region : "");
+    cJSON_AddItemToObject(doc, "types", ps_json_list(f ? f->types : ""));
+    cJSON_AddStringToObject(doc, "issuer", f ? f->issuer : "");
+    cJSON_AddStringToObject(doc, "doc_number", f ? f->doc_number : "");
+  }
+  return doc;
 }

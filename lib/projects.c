@@ -286,11 +286,16 @@ static int is_open_quote(uint32_t c) { return c == 0x201C || c == 0x300C || c ==
 static int is_close_quote(uint32_t c) { return c == 0x201D || c == 0x300D || c == 0x2019; }
 
 /* Whether c is one of the characters of the UTF-8 string set. */
+/* The sets and words below are well-formed UTF-8 constants: a code point
+ * never runs past the terminating NUL, so they are decoded up to it rather
+ * than measured first (these run for every character of every hit). */
+#define CONST_CP_MAX 5
+
 static int in_charset(uint32_t c, const char *set) {
   const unsigned char *s = (const unsigned char *)set;
-  size_t len = strlen(set), i = 0, adv;
-  while (i < len) {
-    if (utf8_next(s + i, len - i, &adv) == c) return 1;
+  size_t i = 0, adv;
+  while (s[i]) {
+    if (utf8_next(s + i, CONST_CP_MAX, &adv) == c) return 1;
     i += adv;
   }
   return 0;
@@ -299,9 +304,9 @@ static int in_charset(uint32_t c, const char *set) {
 /* Length in code points of word when it occurs at t[pos..], else 0. */
 static size_t match_at(const text *t, size_t pos, const char *word) {
   const unsigned char *s = (const unsigned char *)word;
-  size_t len = strlen(word), i = 0, k = 0, adv;
-  while (i < len) {
-    if (pos + k >= t->n || utf8_next(s + i, len - i, &adv) != t->cp[pos + k]) return 0;
+  size_t i = 0, k = 0, adv;
+  while (s[i]) {
+    if (pos + k >= t->n || utf8_next(s + i, CONST_CP_MAX, &adv) != t->cp[pos + k]) return 0;
     i += adv;
     k++;
   }
@@ -311,8 +316,8 @@ static size_t match_at(const text *t, size_t pos, const char *word) {
 /* Length of word when it ends exactly at t[..end), else 0. */
 static size_t match_end(const text *t, size_t end, const char *word) {
   const unsigned char *s = (const unsigned char *)word;
-  size_t len = strlen(word), k = 0, adv;
-  for (size_t i = 0; i < len; i += adv) { utf8_next(s + i, len - i, &adv); k++; }
+  size_t k = 0;
+  for (size_t i = 0; s[i]; i++) k += (s[i] & 0xC0) != 0x80; /* code points */
   if (k > end) return 0;
   return match_at(t, end - k, word) == k ? k : 0;
 }

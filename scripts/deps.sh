@@ -9,7 +9,10 @@ pkgs=(build-essential g++ cmake pkg-config python3
       # Chinese PDFs with non-embedded fonts
       poppler-utils poppler-data
       # tests/test_ingest_formats.py makes its PDFs with pango-view + pdfunite
-      pango1.0-tools fontconfig fonts-wqy-microhei)
+      pango1.0-tools fontconfig fonts-wqy-microhei
+      # policy-serve is built on libmicrohttpd; tests/browser_serve.py drives
+      # headless Chromium through chromedriver; bench/serve-load.sh runs wrk
+      libmicrohttpd-dev chromium chromium-driver wrk)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

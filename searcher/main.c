@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ps_answer.h"
 #include "ps_browse.h"
 #include "ps_catalog.h"
 #include "ps_index.h"
@@ -42,8 +43,6 @@ static void usage(FILE *f) {
         "                      first\n"
         "      --no-collapse   show near-duplicate paragraphs (the same text in a\n"
         "                      report and a news article) as separate hits\n"
-        "  -x, --exact         only paragraphs that match the query as typed (no\n"
-        "                      related hits from query expansion)\n"
         "      --queries FILE  run each line of FILE (- for stdin) as a query and\n"
         "                      print one JSON object per line\n"
         "      --export        print every indexed paragraph as JSON Lines, in\n"
@@ -68,23 +67,6 @@ static int parse_count(const char *s, const char *opt, size_t *out) {
   }
   *out = (size_t)v;
   return 0;
-}
-
-/* Adds "also_in": [{"path", "title", "paragraph"}] (the near-duplicates
- * folded into hit i) to a hit object; returns it. */
-static cJSON *with_sources(cJSON *hit, const ps_collapsed *groups, size_t i) {
-  if (!hit || !groups) return hit;
-  cJSON *a = cJSON_AddArrayToObject(hit, "also_in");
-  for (size_t k = 0; a && k < groups[i].n; k++) {
-    const ps_also *s = &groups[i].also[k];
-    cJSON *o = cJSON_CreateObject();
-    if (!o) break;
-    cJSON_AddStringToObject(o, "path", s->file ? s->file->path : "");
-    cJSON_AddStringToObject(o, "title", s->file ? s->file->title : "");
-    cJSON_AddNumberToObject(o, "paragraph", s->paragraph);
-    cJSON_AddItemToArray(a, o);
-  }
-  return hit;
 }
 
 static int print_json(cJSON *o) {
@@ -152,7 +134,7 @@ static int list_projects(ps_index *ix, const char *q, int json) {
   return status;
 }
 
-static int run_batch(ps_index *ix, const char *file, const ps_search_opts *o) {
+static int run_batch(ps_index *ix, const char *file, const ps_answer_opts *o) {
   FILE *in = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
   if (!in) {
     perror(file);
@@ -164,18 +146,18 @@ static int run_batch(ps_index *ix, const char *file, const ps_search_opts *o) {
   int status = 0;
   while ((len = getline(&line, &cap, in)) > 0) {
     while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
-    ps_results *res = NULL;
+    ps_answer *a = NULL;
     ps_error err;
     ps_error_clear(&err);
     cJSON *o2;
-    if (ps_search(ix, line, o, &res, &err) != PS_OK) {
+    if (ps_answer_run(ix, line, o, &a, &err) != PS_OK) {
       o2 = cJSON_CreateObject();
       cJSON_AddStringToObject(o2, "query", line);
       cJSON_AddStringToObject(o2, "error", err.msg);
     } else {
-      o2 = ps_json_results(res, o->offset);
+      o2 = ps_answer_json(a);
     }
-    ps_results_free(res);
+    ps_answer_free(a);
     if (print_json(o2)) status = 2;
     fflush(stdout);
   }
@@ -203,27 +185,28 @@ int main(int argc, char **argv) {
       {0, 0, 0, 0}};
   char dbbuf[4096];
   const char *db = NULL, *queries = NULL;
-  int json = 0, jsonl = 0, count = 0, do_export = 0, projects = 0, by_date = 0, timeline = 0;
-  int c, status = 0, collapse = 1;
+  int json = 0, jsonl = 0, do_export = 0, projects = 0;
+  int c, status = 0;
   int color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
-  ps_search_opts o = {0, 10, 0};
+  ps_answer_opts o;
+  ps_answer_opts_init(&o);
   while ((c = getopt_long(argc, argv, "d:n:o:ajcxhV", longopts, NULL)) != -1) {
     switch (c) {
       case 'd': db = optarg; break;
       case 'n': if (parse_count(optarg, "--limit", &o.limit)) return 2; break;
       case 'o': if (parse_count(optarg, "--offset", &o.offset)) return 2; break;
-      case 'a': o.limit = (size_t)-1 / 2; break;
+      case 'a': o.limit = PS_ANSWER_MAX_LIMIT; break;
       case 'j': json = 1; break;
-      case 'c': count = 1; break;
+      case 'c': o.count_only = 1; break;
       case 'x': o.exact = 1; break;
       case OPT_EXPORT: do_export = 1; break;
       case OPT_QUERIES: queries = optarg; break;
       case OPT_PROJECTS: projects = 1; break;
       case OPT_JSONL: jsonl = 1; break;
-      case OPT_TIMELINE: timeline = 1; break;
-      case OPT_NO_COLLAPSE: collapse = 0; break;
+      case OPT_TIMELINE: o.timeline = 1; break;
+      case OPT_NO_COLLAPSE: o.collapse = 0; break;
       case OPT_SORT:
-        if (strcmp(optarg, "date") == 0) by_date = 1;
+        if (strcmp(optarg, "date") == 0) o.sort_date = 1;
         else if (strcmp(optarg, "relevance") != 0) {
           fprintf(stderr, "policy-search: --sort takes relevance or date, not '%s'\n", optarg);
           return 2;
@@ -246,7 +229,7 @@ int main(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
-  if (o.limit > 0xFFFFFFF) o.limit = 0xFFFFFFF; /* Xapian counts in 32 bits */
+  if (o.limit > PS_ANSWER_MAX_LIMIT) o.limit = PS_ANSWER_MAX_LIMIT;
   if (!db) db = ps_index_default_path(dbbuf, sizeof dbbuf);
 
   /* The query is every remaining argument, joined by spaces. */
@@ -260,7 +243,7 @@ int main(int argc, char **argv) {
   }
 
   ps_index *ix = NULL;
-  ps_results *res = NULL;
+  ps_answer *a = NULL;
   ps_error err;
   ps_error_clear(&err);
   if (ps_index_open(db, PS_INDEX_READ, &ix, &err) != PS_OK) {
@@ -273,69 +256,39 @@ int main(int argc, char **argv) {
     goto done;
   }
   if (queries) {
-    status = run_batch(ix, queries, &o);
+    /* One plain result per line: paged inside the search, no facets. */
+    ps_answer_opts plain = {o.offset, o.limit, o.exact, 0, 0, 0, 0, 0};
+    status = run_batch(ix, queries, &plain);
     goto done;
   }
   if (projects) {
     status = list_projects(ix, q, json);
     goto done;
   }
-  /* Facets, date order, collapsing and the timeline need the whole result:
-   * search it all, then order, collapse and cut the page here. */
-  ps_search_opts page = o;
-  ps_collapsed *groups = NULL;
-  size_t collapsed = 0;
-  cJSON *facets = NULL;
-  if (count) o.limit = 0;
-  if (!count) {
-    o.offset = 0;
-    o.limit = 0xFFFFFFF;
-    if (by_date || timeline) o.exact = 1;
-  }
-  if (ps_search(ix, q, &o, &res, &err) != PS_OK) {
+  if (ps_answer_run(ix, q, &o, &a, &err) != PS_OK) {
     fprintf(stderr, "policy-search: %s\n", err.msg);
     status = 2;
     goto done;
   }
-  if (!count) {
-    facets = ps_browse_facets(res);
-    if (by_date) ps_browse_sort_by_date(res);
-    if (timeline) ps_browse_sort_timeline(res);
-    if (collapse && !timeline && ps_browse_collapse(res, &groups, &collapsed) != PS_OK) {
-      fprintf(stderr, "policy-search: out of memory\n");
-      status = 2;
-      goto done;
-    }
-    if (!timeline) ps_browse_page(res, groups, page.offset, page.limit);
-    o = page;
-  }
-  if (count) {
+  const ps_results *res = a->res;
+  if (o.count_only) {
     printf("%zu\n", res->total);
   } else if (jsonl) {
     for (size_t i = 0; i < res->n_hits && status == 0; i++)
-      if (print_json(with_sources(ps_json_hit(&res->hits[i], 1), groups, i))) status = 2;
+      if (print_json(ps_answer_hit_json(a, i))) status = 2;
   } else if (json) {
-    cJSON *out = ps_json_results(res, o.offset);
-    cJSON *hits = cJSON_GetObjectItemCaseSensitive(out, "hits");
-    for (size_t i = 0; groups && hits && i < res->n_hits; i++)
-      with_sources(cJSON_GetArrayItem(hits, (int)i), groups, i);
-    if (out) cJSON_AddNumberToObject(out, "collapsed", (double)collapsed);
-    if (out && facets) cJSON_AddItemToObject(out, "facets", facets), facets = NULL;
-    if (out && timeline) cJSON_AddItemToObject(out, "timeline", ps_json_timeline(res));
-    if (print_json(out)) status = 2;
+    if (print_json(ps_answer_json(a))) status = 2;
   } else {
-    char *line = facets ? ps_browse_facets_line(facets) : NULL;
+    char *line = a->facets ? ps_browse_facets_line(a->facets) : NULL;
     FILE *f = pager_begin();
-    if (timeline) render_timeline(f, res, q, color);
-    else render_results(f, res, q, o.offset, color, groups, collapsed, line);
+    if (o.timeline) render_timeline(f, res, q, color);
+    else render_results(f, res, q, o.offset, color, a->groups, a->collapsed, line);
     pager_end(f);
     free(line);
   }
-  cJSON_Delete(facets);
-  if (groups) ps_collapsed_free(groups, res->n_hits);
   if (status == 0 && res->total == 0) status = 1;
 done:
-  ps_results_free(res);
+  ps_answer_free(a);
   ps_index_close(ix);
   free(q);
   return status;

@@ -702,11 +702,24 @@ typedef struct cand {
   uint32_t docid;
   double w;      /* Xapian's weight */
   double score;  /* the ranking score */
+  uint64_t key;  /* ties: stable_key */
 } cand;
+
+/* Equal scores are ordered by a key that is the same whatever the docids
+ * (one database or shards, before or after an optimise): the file's rank by
+ * path, then the paragraph's number in it. */
+static uint64_t stable_key(const ps_index *ix, const ps_store_rec *rec) {
+  size_t n;
+  const ps_file_info *files = ps_index_files(ix, &n);
+  const ps_file_info *f = ps_index_file_by_no(ix, rec->file_no);
+  uint64_t rank = f ? (uint64_t)(f - files) : UINT32_MAX;
+  return rank << 32 | rec->para_no;
+}
 
 static int cmp_cand(const void *a, const void *b) {
   const cand *x = a, *y = b;
   if (x->score != y->score) return x->score > y->score ? -1 : 1;
+  if (x->key != y->key) return x->key < y->key ? -1 : 1;
   return x->docid < y->docid ? -1 : x->docid > y->docid;
 }
 
@@ -1127,10 +1140,12 @@ static int expand(ps_index *ix, const ps_query *pq, const cand *exact, size_t n_
     for (size_t i = 0; i < xr.n; i++) {
       r[i].docid = xr.matches[i].docid;
       r[i].w = r[i].score = xr.matches[i].weight;
+      r[i].key = UINT64_MAX;
       ps_store_rec rec;
-      if (ps_index_para(ix, r[i].docid, &rec) == PS_OK &&
-          nchars(rec.norm, rec.norm_len) < R[R_SHORT])
-        r[i].score *= R[R_SHORT_PEN];
+      if (ps_index_para(ix, r[i].docid, &rec) == PS_OK) {
+        r[i].key = stable_key(ix, &rec);
+        if (nchars(rec.norm, rec.norm_len) < R[R_SHORT]) r[i].score *= R[R_SHORT_PEN];
+      }
     }
     qsort(r, xr.n, sizeof *r, cmp_cand);
     *out = r;
@@ -1224,8 +1239,9 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
       ps_store_rec rec;
       ex[i].docid = excl[i] = xr.matches[i].docid;
       ex[i].w = xr.matches[i].weight;
-      ex[i].score = ps_index_para(ix, ex[i].docid, &rec) == PS_OK
-                        ? exact_score(ix, pq, &rec, ex[i].w, wmax) : 0;
+      int have = ps_index_para(ix, ex[i].docid, &rec) == PS_OK;
+      ex[i].score = have ? exact_score(ix, pq, &rec, ex[i].w, wmax) : 0;
+      ex[i].key = have ? stable_key(ix, &rec) : UINT64_MAX;
     }
     qsort(ex, n_ex, sizeof *ex, cmp_cand);
     qsort(excl, n_ex, sizeof *excl, cmp_u32);

@@ -153,8 +153,9 @@ static int eval_node(const verify_ctx *v, const ps_qnode *n, uint32_t docid,
         return norm_contains(base, strlen(base), f->value, f->value_len, 0);
       }
       for (size_t i = 0; i < v->n_sets; i++)
-        if (v->sets[i].node == n)
-          return bsearch(&docid, v->sets[i].ids, v->sets[i].n, sizeof docid, cmp_u32) != NULL;
+        if (v->sets[i].node == n) /* (no ids at all: a filter that accepts nothing) */
+          return v->sets[i].n &&
+                 bsearch(&docid, v->sets[i].ids, v->sets[i].n, sizeof docid, cmp_u32) != NULL;
       return 1; /* implied by the candidate query */
     }
   }
@@ -705,6 +706,12 @@ typedef struct cand {
   uint64_t key;  /* ties: stable_key */
 } cand;
 
+/* Xapian's weight, rounded to 1e-9: the same documents weigh the same to
+ * the last bit whether they are in one database or in shards (Xapian sums
+ * the weights of an OR in an order that depends on each shard's term
+ * frequencies, which moves the last bits of a double). */
+static double quantize(double w) { return nearbyint(w * 1e9) / 1e9; }
+
 /* Equal scores are ordered by a key that is the same whatever the docids
  * (one database or shards, before or after an optimise): the file's rank by
  * path, then the paragraph's number in it. */
@@ -1139,7 +1146,7 @@ static int expand(ps_index *ix, const ps_query *pq, const cand *exact, size_t n_
     }
     for (size_t i = 0; i < xr.n; i++) {
       r[i].docid = xr.matches[i].docid;
-      r[i].w = r[i].score = xr.matches[i].weight;
+      r[i].w = r[i].score = quantize(xr.matches[i].weight);
       r[i].key = UINT64_MAX;
       ps_store_rec rec;
       if (ps_index_para(ix, r[i].docid, &rec) == PS_OK) {
@@ -1234,11 +1241,11 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
     }
     double wmax = 0;
     for (size_t i = 0; i < n_ex; i++)
-      if (xr.matches[i].weight > wmax) wmax = xr.matches[i].weight;
+      if (quantize(xr.matches[i].weight) > wmax) wmax = quantize(xr.matches[i].weight);
     for (size_t i = 0; i < n_ex; i++) {
       ps_store_rec rec;
       ex[i].docid = excl[i] = xr.matches[i].docid;
-      ex[i].w = xr.matches[i].weight;
+      ex[i].w = quantize(xr.matches[i].weight);
       int have = ps_index_para(ix, ex[i].docid, &rec) == PS_OK;
       ex[i].score = have ? exact_score(ix, pq, &rec, ex[i].w, wmax) : 0;
       ex[i].key = have ? stable_key(ix, &rec) : UINT64_MAX;

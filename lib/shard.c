@@ -36,11 +36,11 @@ void ps_stub_free(ps_stub *st) {
   st->n = 0;
 }
 
-/* rel made absolute against the directory of the stub (base, with its
- * trailing '/'), as Xapian resolves stub paths. */
-static void resolve(const char *base, const char *rel, char *out, size_t n) {
-  if (rel[0] == '/') snprintf(out, n, "%s", rel);
-  else snprintf(out, n, "%s%s", base, rel);
+/* rel made relative to the directory of the stub (base, with its trailing
+ * '/'), as Xapian resolves stub paths.  0 when it does not fit. */
+static int resolve(const char *base, const char *rel, char *out, size_t n) {
+  int w = rel[0] == '/' ? snprintf(out, n, "%s", rel) : snprintf(out, n, "%s%s", base, rel);
+  return w >= 0 && (size_t)w < n;
 }
 
 /* "HOST:PORT" ([v6]:PORT) or "tcp HOST PORT" into loc; 0 when it is neither. */
@@ -92,7 +92,10 @@ int ps_stub_read(const char *path, ps_stub *out, ps_error *err) {
                           path, line_no);
         break;
       }
-      resolve(base, line + 6, out->loc[out->n - 1].dir, sizeof out->loc[0].dir);
+      if (!resolve(base, line + 6, out->loc[out->n - 1].dir, sizeof out->loc[0].dir)) {
+        rc = ps_error_set(err, PS_ERR_USAGE, "%s:%zu: path too long", path, line_no);
+        break;
+      }
       last_remote = 0;
       continue;
     }
@@ -123,11 +126,17 @@ int ps_stub_read(const char *path, ps_stub *out, ps_error *err) {
       }
       char dir[PATH_MAX];
       snprintf(dir, sizeof dir, "%.*s", pl > 7 ? (int)(pl - 7) : 0, p);
-      resolve(base, dir[0] ? dir : ".", loc->dir, sizeof loc->dir);
+      if (!resolve(base, dir[0] ? dir : ".", loc->dir, sizeof loc->dir)) {
+        rc = ps_error_set(err, PS_ERR_USAGE, "%s:%zu: path too long", path, line_no);
+        break;
+      }
     } else if (strncmp(line, "remote ", 7) == 0 && parse_remote(line + 7, loc)) {
       char dflt[32];
       snprintf(dflt, sizeof dflt, "shard-%zu", out->n);
-      resolve(base, dflt, loc->dir, sizeof loc->dir);
+      if (!resolve(base, dflt, loc->dir, sizeof loc->dir)) {
+        rc = ps_error_set(err, PS_ERR_USAGE, "%s:%zu: path too long", path, line_no);
+        break;
+      }
       last_remote = 1;
     } else {
       rc = ps_error_set(err, PS_ERR_USAGE,

@@ -128,6 +128,11 @@ int ps_xdb_metadata_keys(ps_xdb *db, const char *prefix, ps_xdb_key_fn fn, void 
 /* ---- terms and postings ---- */
 
 int ps_xdb_termfreq(ps_xdb *db, const char *term, size_t len, unsigned *out);
+/* The same for n terms (terms[i], lens[i] bytes) into out[0..n): on a remote
+ * database (or a combination with one) in one exchange per server instead
+ * of one per term. */
+int ps_xdb_termfreqs(ps_xdb *db, const char *const *terms, const size_t *lens, size_t n,
+                     unsigned *out);
 /* Walks every term that starts with prefix[0..len), in byte order. */
 int ps_xdb_allterms(ps_xdb *db, const char *prefix, size_t len, ps_xdb_term_fn fn,
                     void *ctx);

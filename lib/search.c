@@ -994,21 +994,40 @@ static int feedback_terms(ps_index *ix, const ps_query *pq, const strvec *syn,
   }
   double mindocs = R[R_FB_MINDOCS];
   if (mindocs > (double)ntop) mindocs = (double)ntop;
-  for (size_t i = 0; i < bl.n;) {
+  /* the candidates (in enough of the top hits, not the query's own), then
+   * their document frequencies in one batch (one exchange per remote shard) */
+  const char **terms = malloc((bl.n + 1) * sizeof *terms);
+  size_t *lens = malloc((bl.n + 1) * sizeof *lens);
+  unsigned *dfs = malloc((bl.n + 1) * sizeof *dfs);
+  if (!terms || !lens || !dfs) rc = PS_ERR_NOMEM;
+  for (size_t i = 0; i < bl.n && rc == PS_OK;) {
     size_t j = i, docs = 0;
     while (j < bl.n && memcmp(bl.b[j].t, bl.b[i].t, 6) == 0) {
       if (j == i || bl.b[j].doc != bl.b[j - 1].doc) docs++;
       j++;
     }
-    unsigned df = 0;
-    if ((double)docs >= mindocs && !in_query(pq, syn, bl.b[i].t) &&
-        ps_xdb_termfreq(ps_index_xdb(ix), bl.b[i].t, 6, &df) == PS_OK && df &&
-        df <= R[R_FB_MAXDF] * st.doccount) {
+    if ((double)docs >= mindocs && !in_query(pq, syn, bl.b[i].t)) {
       memcpy(sc[ns].t, bl.b[i].t, 6);
-      sc[ns++].w = (double)docs * log((double)st.doccount / df);
+      sc[ns].w = (double)docs;
+      terms[ns] = sc[ns].t;
+      lens[ns++] = 6;
     }
     i = j;
   }
+  if (rc == PS_OK && ns && ps_xdb_termfreqs(ps_index_xdb(ix), terms, lens, ns, dfs) != PS_OK)
+    ns = 0; /* as before: a term whose frequency cannot be read is left out */
+  size_t kept = 0;
+  for (size_t i = 0; i < ns; i++) {
+    unsigned df = dfs[i];
+    if (df && df <= R[R_FB_MAXDF] * st.doccount) {
+      memmove(sc[kept].t, sc[i].t, 6);
+      sc[kept++].w = sc[i].w * log((double)st.doccount / df);
+    }
+  }
+  ns = kept;
+  free(terms);
+  free(lens);
+  free(dfs);
   qsort(sc, ns, sizeof *sc, cmp_scored);
   for (size_t i = 0; i < ns && i < (size_t)R[R_FB_TERMS] && rc == PS_OK; i++)
     rc = strvec_add(out, sc[i].t, 6);

@@ -332,6 +332,33 @@ int ps_xdb_termfreq(ps_xdb *db, const char *term, size_t len, unsigned *out) {
   })
 }
 
+int ps_xdb_termfreqs(ps_xdb *db, const char *const *terms, const size_t *lens, size_t n,
+                     unsigned *out) {
+  GUARD(db, {
+    Xapian::Database &d = db->db();
+    if (!db->remote) {
+      for (size_t i = 0; i < n; i++) out[i] = d.get_termfreq(std::string(terms[i], lens[i]));
+      return PS_OK;
+    }
+    // Remote: each get_termfreq is a round trip to every server; the
+    // statistics of one (empty) match bring them all at once.
+    const size_t chunk = 1024;
+    for (size_t i = 0; i < n; i += chunk) {
+      size_t m = n - i < chunk ? n - i : chunk;
+      std::vector<Xapian::Query> v;
+      v.reserve(m);
+      for (size_t k = 0; k < m; k++) v.emplace_back(std::string(terms[i + k], lens[i + k]));
+      Xapian::Enquire enq(d);
+      enq.set_query(Xapian::Query(Xapian::Query::OP_OR, v.begin(), v.end()));
+      enq.set_weighting_scheme(Xapian::BoolWeight());
+      Xapian::MSet ms = enq.get_mset(0, 0);
+      for (size_t k = 0; k < m; k++)
+        out[i + k] = ms.get_termfreq(std::string(terms[i + k], lens[i + k]));
+    }
+    return PS_OK;
+  })
+}
+
 int ps_xdb_allterms(ps_xdb *db, const char *prefix, size_t len, ps_xdb_term_fn fn,
                     void *ctx) {
   GUARD(db, {

@@ -14,8 +14,8 @@ killed however the test ends.
 
 usage: e2e_shards.py BUILD_DIR CORPUS_DIR [N_RANDOM [STEP]]
 (N_RANDOM as in exactness.py, default 600: 945 queries on the corpus, each
-with its related hits; STEP k keeps every k-th query.  ctest runs 50 2: 152
-queries, related hits for 16, to stay fast under the sanitizers)
+with its related hits; STEP k keeps every k-th query.  ctest runs 50 3: 112
+queries, related hits for 16 of them, to stay fast under the sanitizers)
 """
 import json
 import os

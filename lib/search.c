@@ -684,6 +684,24 @@ static int search_every(ps_index *ix, const ps_xq *xq, ps_xdecider_fn fn, void *
   return PS_OK;
 }
 
+/* The exact number of matches the decider accepts, nothing fetched. */
+static int count_every(ps_index *ix, const ps_xq *xq, ps_xdecider_fn fn, void *ctx,
+                       size_t *total, ps_error *err) {
+  ps_xsearch s;
+  ps_xsearch_init(&s);
+  s.query = xq;
+  s.max = 0;
+  s.weighting = PS_XW_BOOL;
+  s.decider = fn;
+  s.decider_ctx = ctx;
+  ps_xresult xr = {0};
+  int rc = ps_xdb_search(ps_index_xdb(ix), &s, &xr);
+  if (rc) return ps_error_set(err, rc, "search failed: %s", ps_xdb_errmsg(ps_index_xdb(ix)));
+  *total = xr.total_lower;
+  ps_xresult_free(&xr);
+  return PS_OK;
+}
+
 /* For tuning only: PS_RANK_TUNE="i=v,i=v..." overrides R[i] (the enum order
  * above), e.g. PS_RANK_TUNE=20=0.3 python3 tests/eval/score_ranking.py ... */
 static void rank_tune(void) {
@@ -735,6 +753,33 @@ static int cmp_u32(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+/* Keeps in heap (cap entries, a binary heap whose top is the worst by
+ * cmp_cand) the best candidates offered so far. */
+static void heap_offer(cand *heap, size_t *n, size_t cap, const cand *c) {
+  size_t i;
+  if (*n < cap) {
+    i = (*n)++;
+    while (i > 0 && cmp_cand(&heap[(i - 1) / 2], c) < 0) {
+      heap[i] = heap[(i - 1) / 2];
+      i = (i - 1) / 2;
+    }
+    heap[i] = *c;
+    return;
+  }
+  if (cmp_cand(c, &heap[0]) >= 0) return; /* not better than the worst kept */
+  i = 0;
+  for (;;) {
+    size_t l = 2 * i + 1, r = l + 1, w = i;
+    const cand *wv = c;
+    if (l < *n && cmp_cand(&heap[l], wv) > 0) w = l, wv = &heap[l];
+    if (r < *n && cmp_cand(&heap[r], wv) > 0) w = r, wv = &heap[r];
+    if (w == i) break;
+    heap[i] = heap[w];
+    i = w;
+  }
+  heap[i] = *c;
+}
+
 static size_t nchars(const char *s, size_t n) {
   size_t c = 0;
   for (size_t i = 0; i < n; i++) c += ((unsigned char)s[i] & 0xC0) != 0x80;
@@ -767,10 +812,59 @@ static int cmp_occ(const void *a, const void *b) {
   return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
+/* Whether a query word is in a document's title or a paragraph's section
+ * path, remembered for one search: normalising them is the dearest part of
+ * scoring a hit, and titles and sections repeat across hits. */
+#define WORD_CACHE 512
+typedef struct word_cache {
+  signed char *title;           /* per file index: -1 unknown, else 0 / 1 */
+  size_t n_files;
+  uint64_t sec_hash[WORD_CACHE]; /* 0 = empty slot */
+  unsigned char sec_has[WORD_CACHE];
+} word_cache;
+
+static uint64_t fnv64(const char *s, size_t n) {
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+  return h | 1; /* never 0, the empty mark */
+}
+
+static int section_has_word(word_cache *wc, const ps_query *pq, const char *sec, size_t len) {
+  uint64_t h = fnv64(sec, len);
+  size_t slot = (size_t)(h % WORD_CACHE);
+  if (wc->sec_hash[slot] == h) return wc->sec_has[slot];
+  int r = has_word_raw(pq, sec);
+  wc->sec_hash[slot] = h;
+  wc->sec_has[slot] = (unsigned char)r;
+  return r;
+}
+
+static int title_has_word(word_cache *wc, const ps_index *ix, const ps_query *pq,
+                          const ps_file_info *f) {
+  size_t n;
+  const ps_file_info *files = ps_index_files(ix, &n);
+  size_t k = (size_t)(f - files);
+  if (!wc->title || k >= wc->n_files) return has_word_raw(pq, f->title);
+  if (wc->title[k] < 0) wc->title[k] = (signed char)has_word_raw(pq, f->title);
+  return wc->title[k];
+}
+
+/* The largest amount the features add to the normalised BM25 weight (the
+ * bound behind scoring only as many hits as a page needs); < 0 when the
+ * weights (PS_RANK_TUNE) make scores not bounded that way. */
+static double bonus_bound(const ps_query *pq) {
+  for (int i = 0; i < R_N; i++)
+    if (R[i] < 0) return -1;
+  if (R[R_SHORT_PEN] > 1) return -1;
+  double b = R[R_DENS] + R[R_SECTION] + R[R_TITLE];
+  if (pq->n_words > 1) b += R[R_PROX] + R[R_PHRASE];
+  return b;
+}
+
 /* The features of an exact hit: a score from its Xapian weight (normalised
  * by wmax) and its stored paragraph. */
 static double exact_score(const ps_index *ix, const ps_query *pq, const ps_store_rec *rec,
-                          double w, double wmax) {
+                          double w, double wmax, word_cache *wc) {
   enum { MAXOCC = 256 };
   occ oc[MAXOCC];
   size_t no = 0, covered = 0;
@@ -814,9 +908,10 @@ static double exact_score(const ps_index *ix, const ps_query *pq, const ps_store
     }
     s += R[R_PHRASE] * phrase;
   }
-  if (rec->section_len && has_word_raw(pq, rec->section)) s += R[R_SECTION];
+  if (rec->section_len && section_has_word(wc, pq, rec->section, rec->section_len))
+    s += R[R_SECTION];
   const ps_file_info *f = ps_index_file_by_no(ix, rec->file_no);
-  if (f && has_word_raw(pq, f->title)) s += R[R_TITLE];
+  if (f && title_has_word(wc, ix, pq, f)) s += R[R_TITLE];
   if (len < R[R_SHORT]) s *= R[R_SHORT_PEN];
   return s;
 }
@@ -1208,6 +1303,8 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
   cand *ex = NULL, *rel = NULL;
   uint32_t *excl = NULL;
   size_t n_ex = 0, n_rel = 0;
+  word_cache wc;
+  memset(&wc, 0, sizeof wc);
   ps_search_opts o = {0, 10, 0};
   if (opts) o = *opts;
   rank_tune();
@@ -1248,7 +1345,14 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
       rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
       goto done;
     }
-    /* every verified match, re-ranked here so that pages stay consistent */
+    int want_related = !o.exact && n_terms;
+    if (o.limit == 0 && !want_related) {
+      /* the total alone: counted by Xapian with the same check, nothing
+       * fetched or scored */
+      if ((rc = count_every(ix, xq, decider, &v, &res->total, err))) goto done;
+      goto page;
+    }
+    /* every verified match, ranked here so that pages stay consistent */
     if ((rc = search_every(ix, xq, decider, &v, &xr, err))) goto done;
     res->total = xr.total_lower;
     n_ex = xr.n;
@@ -1258,18 +1362,46 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
       rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
       goto done;
     }
+    size_t nf;
+    ps_index_files(ix, &nf);
+    wc.n_files = nf;
+    if ((wc.title = malloc(nf + 1))) memset(wc.title, -1, nf + 1);
     double wmax = 0;
-    for (size_t i = 0; i < n_ex; i++)
-      if (quantize(xr.matches[i].weight) > wmax) wmax = quantize(xr.matches[i].weight);
     for (size_t i = 0; i < n_ex; i++) {
-      ps_store_rec rec;
       ex[i].docid = excl[i] = xr.matches[i].docid;
       ex[i].w = quantize(xr.matches[i].weight);
-      int have = ps_index_para(ix, ex[i].docid, &rec) == PS_OK;
-      ex[i].score = have ? exact_score(ix, pq, &rec, ex[i].w, wmax) : 0;
-      ex[i].key = have ? stable_key(ix, &rec) : UINT64_MAX;
+      ex[i].score = -1;
+      ex[i].key = UINT64_MAX;
+      if (ex[i].w > wmax) wmax = ex[i].w;
     }
-    qsort(ex, n_ex, sizeof *ex, cmp_cand);
+    /* Xapian returns the matches by weight, largest first, and the features
+     * add at most `bound` to a normalised weight: once the next weight plus
+     * that cannot reach the need-th best score so far, no later match can
+     * enter the first `need`, which are then exactly those a full ranking
+     * gives.  Only they are sorted; the rest keep their Xapian order and are
+     * never shown (they matter only as a count and for excl). */
+    size_t need = o.offset + o.limit < o.offset ? n_ex : o.offset + o.limit;
+    if (want_related && need < (size_t)R[R_FB_DOCS]) need = (size_t)R[R_FB_DOCS];
+    double bound = bonus_bound(pq);
+    size_t scored = 0;
+    cand *heap = NULL; /* the need best so far, worst at the top */
+    size_t n_heap = 0;
+    int prune = bound >= 0 && wmax > 0 && need < n_ex / 2 && need <= 10000;
+    if (prune && !(heap = malloc(need * sizeof *heap))) {
+      rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+      goto done;
+    }
+    for (; scored < n_ex; scored++) {
+      cand *c = &ex[scored];
+      if (prune && n_heap == need && R[R_BM25] * c->w / wmax + bound < heap[0].score) break;
+      ps_store_rec rec;
+      int have = ps_index_para(ix, c->docid, &rec) == PS_OK;
+      c->score = have ? exact_score(ix, pq, &rec, c->w, wmax, &wc) : 0;
+      c->key = have ? stable_key(ix, &rec) : UINT64_MAX;
+      if (prune) heap_offer(heap, &n_heap, need, c);
+    }
+    free(heap);
+    qsort(ex, scored, sizeof *ex, cmp_cand);
     qsort(excl, n_ex, sizeof *excl, cmp_u32);
     /* related hits (queries with words only; filters restrict them too) */
     if (!o.exact && n_terms &&
@@ -1294,6 +1426,7 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
     }
     res->n_hits = n;
   }
+page:
   for (size_t i = 0; i < res->n_hits; i++) {
     ps_hit *h = &res->hits[i];
     ps_store_rec rec;
@@ -1321,6 +1454,7 @@ done:
   free(ex);
   free(rel);
   free(excl);
+  free(wc.title);
   ps_query_free(pq);
   if (rc) {
     ps_results_free(res);

@@ -55,7 +55,7 @@ typedef struct ps_file_info {
   int64_t mtime_ns;
   uint64_t hash;   /* FNV-1a 64 of the bytes */
   uint32_t first;  /* first paragraph docid */
-  uint32_t count;  /* number of paragraphs (docids first .. first+count-1) */
+  uint32_t count;  /* number of paragraphs (their docids: ps_index_file_docid) */
 } ps_file_info;
 
 enum { PS_INDEX_READ = 0, PS_INDEX_WRITE = 1 };
@@ -69,16 +69,37 @@ char *ps_index_default_path(char *buf, size_t n);
  * PS_ERR_SCHEME when it was written with another tokenisation scheme or
  * layout, PS_ERR_LOCKED when another writer has it, PS_ERR_NOTFOUND when a
  * reader finds no database.  Release with ps_index_close (accepts NULL);
- * a writer's uncommitted changes are then discarded. */
+ * a writer's uncommitted changes are then discarded.
+ *
+ * dir may also be a sharded database (ps_shard.h): the directory holding
+ * the stub, or the stub file itself.  Its shards then work as one database:
+ * a reader searches them all (same hits, totals and order as one database
+ * holding every file); a writer sends each file to its shard.  Docids and
+ * file numbers interleave: docid d is local docid (d-1)/N+1 of shard
+ * (d-1)%N, and so is file number f.  Shards served by xapian-tcpsrv
+ * ("remote" lines) can be read, not written (PS_ERR_USAGE). */
 int ps_index_open(const char *dir, int mode, ps_index **out, ps_error *err);
 void ps_index_close(ps_index *ix);
 
+/* ps_index_open, except that a writer given n_shards > 0 creates a sharded
+ * database of n_shards shards in dir (when dir holds nothing yet), or checks
+ * that the one there has exactly n_shards (PS_ERR_USAGE for another number
+ * or for a single database). */
+int ps_index_open_sharded(const char *dir, unsigned n_shards, int mode, ps_index **out,
+                          ps_error *err);
+
+/* The number of shards; 0 for a single database. */
+unsigned ps_index_shards(const ps_index *ix);
+
 /* ---- writing ---- */
 
-enum { PS_ADD_INDEXED = 0, PS_ADD_UNCHANGED = 1 };
+/* PS_ADD_ELSEWHERE: ix is one shard of a sharded database (opened on its own
+ * directory, e.g. on the shard's machine) and the file belongs to another
+ * shard: nothing was done. */
+enum { PS_ADD_INDEXED = 0, PS_ADD_UNCHANGED = 1, PS_ADD_ELSEWHERE = 2 };
 
 typedef struct ps_add_result {
-  int status;         /* PS_ADD_INDEXED or PS_ADD_UNCHANGED */
+  int status;         /* PS_ADD_INDEXED, PS_ADD_UNCHANGED or PS_ADD_ELSEWHERE */
   size_t paragraphs;  /* paragraphs the file has now */
   int replaced;       /* 1 when an earlier version was superseded */
 } ps_add_result;
@@ -100,7 +121,8 @@ int ps_index_remove(ps_index *ix, const char *path, size_t *removed, ps_error *e
 /* Paragraphs added since the last commit. */
 size_t ps_index_pending(const ps_index *ix);
 
-/* Makes everything since the last commit durable and visible at once. */
+/* Makes everything since the last commit durable and visible at once (on
+ * a sharded database: each shard at once, one after the other). */
 int ps_index_commit(ps_index *ix, ps_error *err);
 
 /* Rebuilds the database from its live paragraphs into a fresh, compacted
@@ -125,6 +147,11 @@ const ps_file_info *ps_index_file_by_no(const ps_index *ix, uint32_t file_no);
 
 /* All indexed files sorted by path (borrowed array of *n entries). */
 const ps_file_info *ps_index_files(const ps_index *ix, size_t *n);
+
+/* The docid of paragraph k (0 .. f->count-1) of file f (from this index).
+ * f->first + k on a single database; on a sharded one a file's paragraphs
+ * are N docids apart. */
+uint32_t ps_index_file_docid(const ps_index *ix, const ps_file_info *f, uint32_t k);
 
 /* Totals: live paragraphs, files, highest docid. */
 typedef struct ps_index_stats {

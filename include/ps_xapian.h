@@ -38,6 +38,28 @@ enum {
  * commits on its own (automatic flushing is disabled): only ps_xdb_commit. */
 int ps_xdb_open(const char *path, int mode, int flags, ps_xdb **out);
 
+/* Opens a read-only handle on a database served by xapian-tcpsrv at
+ * host:port; timeout_ms bounds connecting and each request (0: 10 s).  Same
+ * contract for *out and the result as ps_xdb_open. */
+int ps_xdb_open_remote(const char *host, unsigned port, unsigned timeout_ms, ps_xdb **out);
+
+/* A read-only handle that searches parts[0..n) (readable handles, local or
+ * remote) as one database, as Xapian's stub files do: docid d of the
+ * combination is document (d-1)/n+1 of part (d-1)%n; statistics (document
+ * count, lengths, term frequencies) are summed, so BM25 weights are those of
+ * one database holding every part's documents.  The parts share their
+ * underlying databases with it: reopening it reopens them, and closing it
+ * leaves them open (it may be closed before or after them).  Metadata is
+ * read from each part, not from it.
+ * A search with a decider on it (or on a remote handle) runs the decider in
+ * this process on the global docids, after Xapian's match: Xapian refuses
+ * a decider over the remote backend and gives it shard-local docids over
+ * local shards.  Every candidate is fetched; results are the same. */
+int ps_xdb_combine(ps_xdb *const *parts, size_t n, ps_xdb **out);
+
+/* 1 if db is remote or combines a remote part (NULL: 0). */
+int ps_xdb_is_remote(const ps_xdb *db);
+
 /* Closes the handle; uncommitted changes of a writable handle are discarded.
  * Accepts NULL. */
 void ps_xdb_close(ps_xdb *db);
@@ -106,6 +128,11 @@ int ps_xdb_metadata_keys(ps_xdb *db, const char *prefix, ps_xdb_key_fn fn, void 
 /* ---- terms and postings ---- */
 
 int ps_xdb_termfreq(ps_xdb *db, const char *term, size_t len, unsigned *out);
+/* The same for n terms (terms[i], lens[i] bytes) into out[0..n): on a remote
+ * database (or a combination with one) in one exchange per server instead
+ * of one per term. */
+int ps_xdb_termfreqs(ps_xdb *db, const char *const *terms, const size_t *lens, size_t n,
+                     unsigned *out);
 /* Walks every term that starts with prefix[0..len), in byte order. */
 int ps_xdb_allterms(ps_xdb *db, const char *prefix, size_t len, ps_xdb_term_fn fn,
                     void *ctx);

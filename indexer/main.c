@@ -34,6 +34,11 @@ static void usage(FILE *f) {
         "                      paragraphs and compact it\n"
         "  -b, --batch N       commit every N paragraphs (default 50000); each file\n"
         "                      is always committed whole\n"
+        "  -s, --shards N      make DIR a database of N shards (DIR/shard-0 ..., named\n"
+        "                      by the stub DIR/XAPIANDB); each file goes to the shard\n"
+        "                      its path hashes to.  Only when DIR is new; a sharded\n"
+        "                      DIR is updated without the option.  Opened on one\n"
+        "                      shard's directory, only that shard's files are indexed\n"
         "  -e, --encoding NAME read text files as NAME (any iconv name: GB18030,\n"
         "                      BIG5, UTF-16LE...) instead of detecting the encoding\n"
         "  -q, --quiet         no summary, no progress\n"
@@ -50,6 +55,7 @@ typedef struct run {
   size_t batch;
   const char *encoding; /* --encoding, NULL: detect */
   size_t files_total, files_done, indexed, unchanged, skipped, failed, paragraphs;
+  size_t elsewhere; /* files of other shards (run on one shard's directory) */
   int fatal;
   char **paths;
   int *named;   /* 1 when the path was named on the command line */
@@ -145,6 +151,7 @@ static void index_one(run *r, const char *path, int named) {
   r->files_done++;
   if (rc == PS_OK) {
     if (res.status == PS_ADD_UNCHANGED) r->unchanged++;
+    else if (res.status == PS_ADD_ELSEWHERE) r->elsewhere++;
     else r->indexed++;
     r->paragraphs += res.paragraphs;
   } else if (rc == PS_ERR_IO || rc == PS_ERR_FORMAT) {
@@ -173,19 +180,20 @@ int main(int argc, char **argv) {
       {"optimize", no_argument, 0, 'O'},    {"optimise", no_argument, 0, 'O'},
       {"batch", required_argument, 0, 'b'}, {"quiet", no_argument, 0, 'q'},
       {"help", no_argument, 0, 'h'},        {"version", no_argument, 0, 'V'},
-      {"encoding", required_argument, 0, 'e'},
+      {"encoding", required_argument, 0, 'e'}, {"shards", required_argument, 0, 's'},
       {0, 0, 0, 0}};
   char dbbuf[4096];
   const char *db = NULL;
   char **removes = NULL;
   size_t n_removes = 0;
   int optimize = 0, c, status = 0;
+  unsigned shards = 0;
   run r;
   memset(&r, 0, sizeof r);
   r.batch = DEFAULT_BATCH;
   removes = calloc((size_t)argc, sizeof *removes);
   if (!removes) return 2;
-  while ((c = getopt_long(argc, argv, "d:r:Ob:e:qhV", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "d:r:Ob:e:s:qhV", longopts, NULL)) != -1) {
     switch (c) {
       case 'd': db = optarg; break;
       case 'r': removes[n_removes++] = optarg; break;
@@ -202,13 +210,25 @@ int main(int argc, char **argv) {
         break;
       }
       case 'e': r.encoding = optarg; break;
+      case 's': {
+        char *end;
+        long v = strtol(optarg, &end, 10);
+        if (*end || v <= 0 || v > 1024) {
+          fprintf(stderr, "policy-index: --shards needs a number from 1 to 1024, not '%s'\n",
+                  optarg);
+          free(removes);
+          return 2;
+        }
+        shards = (unsigned)v;
+        break;
+      }
       case 'q': r.quiet = 1; break;
       case 'h': usage(stdout); free(removes); return 0;
       case 'V': puts("policy-index 0.1.0"); free(removes); return 0;
       default: usage(stderr); free(removes); return 2;
     }
   }
-  if (optind >= argc && !n_removes && !optimize) {
+  if (optind >= argc && !n_removes && !optimize && !shards) {
     usage(stderr);
     free(removes);
     return 2;
@@ -238,7 +258,7 @@ int main(int argc, char **argv) {
 
   ps_error err;
   ps_error_clear(&err);
-  if (ps_index_open(db, PS_INDEX_WRITE, &r.ix, &err) != PS_OK) {
+  if (ps_index_open_sharded(db, shards, PS_INDEX_WRITE, &r.ix, &err) != PS_OK) {
     fprintf(stderr, "policy-index: %s\n", err.msg);
     status = 2;
     goto done;
@@ -276,6 +296,9 @@ int main(int argc, char **argv) {
             "%zu paragraphs; %.2f s%s\n",
             r.indexed, r.unchanged, r.skipped, r.failed, r.paragraphs, now_s() - r.t0,
             g_stop ? " (interrupted)" : "");
+  if (!r.quiet && r.elsewhere)
+    fprintf(stderr, "policy-index: %zu files belong to other shards of this database\n",
+            r.elsewhere);
   status = r.fatal ? 2 : (r.failed || g_stop) ? 1 : 0;
 done:
   ps_index_close(r.ix);

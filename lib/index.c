@@ -13,12 +13,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "index_internal.h"
 #include "ps_meta.h"
 #include "ps_projects.h"
+#include "ps_shard.h"
 #include "ps_tok.h"
 
 typedef struct dead_range {
@@ -40,6 +43,9 @@ struct ps_index {
   dead_range *dead;        /* sorted by first */
   size_t n_dead;
   size_t dead_total;
+  unsigned shard_i, shard_n; /* a shard: its place ("ps:shard"); shard_n 0 otherwise */
+  ps_shards *sh;           /* a sharded database: everything goes through it
+                              (shard_index.c) and the fields above are unused */
 };
 
 /* ---- small helpers ---- */
@@ -361,8 +367,81 @@ static void recover_swap(const char *dir) {
   if (stat(dir, &sb) != 0 && errno == ENOENT && stat(nw, &sb) == 0) rename(nw, dir);
 }
 
-static int index_open_at(const char *dir, int mode, int xflags, ps_index **out,
-                         ps_error *err) {
+/* The text store's identity: "ps:text_id" in the metadata and the same
+ * string in DIR/text.id, so that a replica of the store (a remote shard's
+ * text beside its client) can be checked to be a copy of this database's
+ * store and not of another shard's, or of the store before an optimise
+ * rebuilt it.  Writers create it when missing. */
+static int text_id_ensure(ps_index *ix, ps_error *err) {
+  char *id = NULL, path[PATH_MAX + 16];
+  int rc = meta_get(ix, "ps:text_id", &id, err);
+  snprintf(path, sizeof path, "%s/text.id", ix->dir);
+  if (rc == PS_OK && !*id) {
+    unsigned char r[16];
+    char hex[40];
+    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
+      struct timespec ts;
+      clock_gettime(CLOCK_REALTIME, &ts);
+      uint64_t a = fnv1a((const char *)&ts, sizeof ts) ^ (uint64_t)getpid();
+      memcpy(r, &a, 8);
+      memcpy(r + 8, &ts.tv_nsec, sizeof ts.tv_nsec < 8 ? sizeof ts.tv_nsec : 8);
+    }
+    for (int i = 0; i < 16; i++) snprintf(hex + 2 * i, 3, "%02x", r[i]);
+    free(id);
+    id = strdup(hex);
+    if (!id) rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+    else rc = meta_set(ix, "ps:text_id", id, err);
+  }
+  if (rc == PS_OK) {
+    char old[64] = "";
+    FILE *f = fopen(path, "r");
+    if (f) {
+      if (!fgets(old, sizeof old, f)) old[0] = '\0';
+      fclose(f);
+      old[strcspn(old, "\n")] = '\0';
+    }
+    if (strcmp(old, id) != 0) {
+      f = fopen(path, "w");
+      if (!f || fprintf(f, "%s\n", id) < 0 || fclose(f) != 0) {
+        rc = ps_error_set(err, PS_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+      }
+    }
+  }
+  free(id);
+  return rc;
+}
+
+/* A reader of a remote shard: is the store at ix->dir a replica of the
+ * remote database's store? */
+static int text_id_check(ps_index *ix, const char *host, unsigned port, ps_error *err) {
+  char *id = NULL, path[PATH_MAX + 16], have[64] = "";
+  int rc = meta_get(ix, "ps:text_id", &id, err);
+  if (rc || !*id) {
+    free(id);
+    return rc;
+  }
+  snprintf(path, sizeof path, "%s/text.id", ix->dir);
+  FILE *f = fopen(path, "r");
+  if (f) {
+    if (!fgets(have, sizeof have, f)) have[0] = '\0';
+    fclose(f);
+    have[strcspn(have, "\n")] = '\0';
+  }
+  if (strcmp(have, id) != 0)
+    rc = ps_error_set(err, PS_ERR_CORRUPT,
+                      "%s: not a replica of the text store of the shard served at %s:%u "
+                      "(its text.id is '%s', the shard's is '%s'); copy text.dat, text.idx "
+                      "and text.id from that shard's directory",
+                      ix->dir, host, port, f ? have : "missing", id);
+  free(id);
+  return rc;
+}
+
+/* Opens the database of directory dir; with host, its Xapian tables are the
+ * remote database at host:port (read-only) and dir holds a replica of its
+ * text store. */
+static int index_open_with(const char *dir, const char *host, unsigned port, int mode,
+                           int xflags, ps_index **out, ps_error *err) {
   int rc = PS_OK;
   char xpath[PATH_MAX + 16];
   uint64_t dat_len = 0, idx_len = 0, next_file = 0;
@@ -375,7 +454,15 @@ static int index_open_at(const char *dir, int mode, int xflags, ps_index **out,
   recover_swap(dir);
   if (ix->writable && (rc = mkdir_p(dir, err))) goto done;
   snprintf(xpath, sizeof xpath, "%s/xapian", dir);
-  if (!ix->writable) {
+  if (host) {
+    rc = ps_xdb_open_remote(host, port, 0, &ix->xdb);
+    if (rc && ix->xdb)
+      ps_error_set(err, rc, "shard served at %s:%u: %s (is xapian-tcpsrv running there?)",
+                   host, port, ps_xdb_errmsg(ix->xdb));
+    else if (rc)
+      ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+    if (rc) goto done;
+  } else if (!ix->writable) {
     struct stat sb;
     if (stat(xpath, &sb) != 0) {
       rc = ps_error_set(err, PS_ERR_NOTFOUND,
@@ -384,8 +471,9 @@ static int index_open_at(const char *dir, int mode, int xflags, ps_index **out,
       goto done;
     }
   }
-  rc = ps_xdb_open(xpath, ix->writable ? PS_XDB_WRITE_CREATE : PS_XDB_READ,
-                   ix->writable ? (PS_XDB_NO_TERMLIST | xflags) : 0, &ix->xdb);
+  if (!host)
+    rc = ps_xdb_open(xpath, ix->writable ? PS_XDB_WRITE_CREATE : PS_XDB_READ,
+                     ix->writable ? (PS_XDB_NO_TERMLIST | xflags) : 0, &ix->xdb);
   if (rc) {
     if (rc == PS_ERR_LOCKED)
       ps_error_set(err, rc, "%s: another policy-index is writing to this database",
@@ -397,11 +485,26 @@ static int index_open_at(const char *dir, int mode, int xflags, ps_index **out,
     goto done;
   }
   if ((rc = check_scheme(ix, err))) goto done;
+  if (ix->writable && (rc = text_id_ensure(ix, err))) goto done;
+  if (host && (rc = text_id_check(ix, host, port, err))) goto done;
+  {
+    char *place = NULL;
+    if ((rc = meta_get(ix, "ps:shard", &place, err))) goto done;
+    if (sscanf(place, "%u/%u", &ix->shard_i, &ix->shard_n) != 2 || ix->shard_i >= ix->shard_n)
+      ix->shard_i = ix->shard_n = 0;
+    free(place);
+  }
   if ((rc = meta_get_u64(ix, "ps:dat_len", &dat_len, err))) goto done;
   if ((rc = meta_get_u64(ix, "ps:idx_len", &idx_len, err))) goto done;
   if ((rc = meta_get_u64(ix, "ps:next_file", &next_file, err))) goto done;
   ix->next_file = (uint32_t)(next_file ? next_file : 1);
-  if ((rc = ps_store_open(dir, ix->writable, dat_len, idx_len, &ix->store, err))) goto done;
+  if ((rc = ps_store_open(dir, ix->writable, dat_len, idx_len, &ix->store, err))) {
+    if (host)
+      ps_error_prefix(err, "replica of the text store of the shard served at %s:%u is behind "
+                      "that shard or damaged (copy text.dat, text.idx and text.id from it)",
+                      host, port);
+    goto done;
+  }
   if (ix->writable) {
     ix->doc = ps_xdoc_new();
     if (!ix->doc) rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
@@ -417,12 +520,75 @@ done:
   return PS_OK;
 }
 
+static int index_open_at(const char *dir, int mode, int xflags, ps_index **out,
+                         ps_error *err) {
+  return index_open_with(dir, NULL, 0, mode, xflags, out, err);
+}
+
+int ps_index_open_sharded(const char *dir, unsigned n_shards, int mode, ps_index **out,
+                          ps_error *err) {
+  char stub[PATH_MAX];
+  *out = NULL;
+  if (n_shards == 0 && !ps_shard_stub_path(dir, stub, sizeof stub))
+    return index_open_at(dir, mode, 0, out, err);
+  ps_index *ix = calloc(1, sizeof *ix);
+  if (!ix) return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+  ix->writable = mode == PS_INDEX_WRITE;
+  snprintf(ix->dir, sizeof ix->dir, "%s", dir);
+  int rc = ps_shards_open(dir, n_shards, mode, &ix->sh, err);
+  if (rc) {
+    free(ix);
+    return rc;
+  }
+  *out = ix;
+  return PS_OK;
+}
+
 int ps_index_open(const char *dir, int mode, ps_index **out, ps_error *err) {
-  return index_open_at(dir, mode, 0, out, err);
+  return ps_index_open_sharded(dir, 0, mode, out, err);
+}
+
+int ps_index__open_part(const char *dir, const char *host, unsigned port, int mode,
+                        ps_index **out, ps_error *err) {
+  return index_open_with(dir, host, port, mode, 0, out, err);
+}
+
+void ps_index__shard(const ps_index *ix, unsigned *i, unsigned *n) {
+  *i = ix->shard_i;
+  *n = ix->shard_n;
+}
+
+int ps_index__mark_shard(ps_index *ix, unsigned i, unsigned n, ps_error *err) {
+  char place[32];
+  snprintf(place, sizeof place, "%u/%u", i, n);
+  if (ix->shard_n == 0) {
+    ps_index_stats st;
+    ps_index_stats_get(ix, &st);
+    if (st.lastdocid)
+      return ps_error_set(err, PS_ERR_USAGE,
+                          "%s: holds documents but is no shard; a sharded database "
+                          "needs new shard directories", ix->dir);
+    int rc = meta_set(ix, "ps:shard", place, err);
+    if (rc == PS_OK) ix->shard_i = i, ix->shard_n = n;
+    return rc;
+  }
+  if (ix->shard_i != i || ix->shard_n != n)
+    return ps_error_set(err, PS_ERR_CORRUPT,
+                        "%s: is shard %u of %u, but the stub names it as shard %u of %u; "
+                        "restore the stub's order of shards", ix->dir, ix->shard_i,
+                        ix->shard_n, i, n);
+  return PS_OK;
+}
+
+unsigned ps_index_shards(const ps_index *ix) { return ix->sh ? ps_shards_count(ix->sh) : 0; }
+
+uint32_t ps_index_file_docid(const ps_index *ix, const ps_file_info *f, uint32_t k) {
+  return f->first + k * (ix->sh ? ps_shards_count(ix->sh) : 1);
 }
 
 void ps_index_close(ps_index *ix) {
   if (!ix) return;
+  ps_shards_close(ix->sh);
   ps_xdb_close(ix->xdb);
   ps_store_close(ix->store);
   ps_xdoc_free(ix->doc);
@@ -556,7 +722,12 @@ int ps_index_add_file(ps_index *ix, const char *path, const ps_ingest_opts *opts
   memset(&nf, 0, sizeof nf);
   memset(res, 0, sizeof *res);
   if (!ix->writable) return ps_error_set(err, PS_ERR_USAGE, "database opened read-only");
+  if (ix->sh) return ps_shards_add_file(ix->sh, path, opts, res, err);
   if (!realpath(path, abs)) return ps_error_set(err, PS_ERR_IO, "%s: %s", path, strerror(errno));
+  if (ix->shard_n && ps_shard_route(abs, ix->shard_n) != ix->shard_i) {
+    res->status = PS_ADD_ELSEWHERE; /* another shard's file */
+    return PS_OK;
+  }
   if ((rc = registry_get(ix, abs, &old, &found, err))) goto done;
   if (stat(abs, &sb) != 0) {
     rc = ps_error_set(err, PS_ERR_IO, "%s: %s", path, strerror(errno));
@@ -671,6 +842,7 @@ int ps_index_remove(ps_index *ix, const char *path, size_t *removed, ps_error *e
   int rc = PS_OK;
   *removed = 0;
   if (!ix->writable) return ps_error_set(err, PS_ERR_USAGE, "database opened read-only");
+  if (ix->sh) return ps_shards_remove(ix->sh, path, removed, err);
   if (!realpath(path, abs)) {
     /* Gone from disk: match what was registered under the absolute form. */
     if (path[0] == '/') {
@@ -701,11 +873,14 @@ int ps_index_remove(ps_index *ix, const char *path, size_t *removed, ps_error *e
   return rc;
 }
 
-size_t ps_index_pending(const ps_index *ix) { return ix->pending; }
+size_t ps_index_pending(const ps_index *ix) {
+  return ix->sh ? ps_shards_pending(ix->sh) : ix->pending;
+}
 
 int ps_index_commit(ps_index *ix, ps_error *err) {
   uint64_t dat_len, idx_len;
   if (!ix->writable) return ps_error_set(err, PS_ERR_USAGE, "database opened read-only");
+  if (ix->sh) return ps_shards_commit(ix->sh, err);
   int rc = ps_store_sync(ix->store, &dat_len, &idx_len, err);
   if (rc == PS_OK) rc = meta_set_u64(ix, "ps:dat_len", dat_len, err);
   if (rc == PS_OK) rc = meta_set_u64(ix, "ps:idx_len", idx_len, err);
@@ -716,9 +891,10 @@ int ps_index_commit(ps_index *ix, ps_error *err) {
 
 /* ---- reading ---- */
 
-ps_xdb *ps_index_xdb(ps_index *ix) { return ix->xdb; }
+ps_xdb *ps_index_xdb(ps_index *ix) { return ix->sh ? ps_shards_xdb(ix->sh) : ix->xdb; }
 
 int ps_index_live(const ps_index *ix, uint32_t docid) {
+  if (ix->sh) return ps_shards_live(ix->sh, docid);
   size_t lo = 0, hi = ix->n_dead;
   while (lo < hi) { /* last range with first <= docid */
     size_t mid = (lo + hi) / 2;
@@ -731,10 +907,12 @@ int ps_index_live(const ps_index *ix, uint32_t docid) {
 }
 
 int ps_index_para(const ps_index *ix, uint32_t docid, ps_store_rec *out) {
+  if (ix->sh) return ps_shards_para(ix->sh, docid, out);
   return ps_store_get(ix->store, docid, out);
 }
 
 const ps_file_info *ps_index_file_by_no(const ps_index *ix, uint32_t file_no) {
+  if (ix->sh) return ps_shards_file_by_no(ix->sh, file_no);
   size_t lo = 0, hi = ix->n_files;
   while (lo < hi) {
     size_t mid = (lo + hi) / 2;
@@ -747,12 +925,17 @@ const ps_file_info *ps_index_file_by_no(const ps_index *ix, uint32_t file_no) {
 }
 
 const ps_file_info *ps_index_files(const ps_index *ix, size_t *n) {
+  if (ix->sh) return ps_shards_files(ix->sh, n);
   *n = ix->n_files;
   return ix->files;
 }
 
 void ps_index_stats_get(const ps_index *ix, ps_index_stats *out) {
   memset(out, 0, sizeof *out);
+  if (ix->sh) {
+    ps_shards_stats(ix->sh, out);
+    return;
+  }
   out->files = ix->n_files;
   for (size_t i = 0; i < ix->n_files; i++) out->paragraphs += ix->files[i].count;
   out->superseded = ix->dead_total;
@@ -764,6 +947,7 @@ void ps_index_stats_get(const ps_index *ix, ps_index_stats *out) {
 int ps_index_reopen(ps_index *ix, int *changed, ps_error *err) {
   int ch = 0;
   uint64_t dat_len = 0, idx_len = 0;
+  if (ix->sh) return ps_shards_reopen(ix->sh, changed, err);
   int rc = ps_xdb_reopen(ix->xdb, &ch);
   if (rc) return xerr(ix, rc, "reopen", err);
   if (changed) *changed = ch;
@@ -792,6 +976,7 @@ int ps_index_optimize(ps_index *ix, ps_error *err) {
   ps_index *rd = NULL, *out = NULL;
   ps_xdb *built = NULL;
   if (!ix->writable) return ps_error_set(err, PS_ERR_USAGE, "optimise needs a writer");
+  if (ix->sh) return ps_shards_optimize(ix->sh, err);
   if (ix->pending) return ps_error_set(err, PS_ERR_USAGE, "optimise with uncommitted changes");
   snprintf(nw, sizeof nw, "%s.new", ix->dir);
   snprintf(old, sizeof old, "%s.old", ix->dir);
@@ -823,6 +1008,11 @@ int ps_index_optimize(ps_index *ix, ps_error *err) {
     if (rc == PS_OK) rc = registry_put(out, &f, err);
   }
   if (rc == PS_OK) rc = meta_set_u64(out, "ps:next_file", ix->next_file, err);
+  if (rc == PS_OK && ix->shard_n) { /* a shard stays the same shard */
+    char place[32];
+    snprintf(place, sizeof place, "%u/%u", ix->shard_i, ix->shard_n);
+    rc = meta_set(out, "ps:shard", place, err);
+  }
   if (rc == PS_OK) rc = ps_index_commit(out, err);
   ps_index_close(out);
   out = NULL;

@@ -153,8 +153,9 @@ static int eval_node(const verify_ctx *v, const ps_qnode *n, uint32_t docid,
         return norm_contains(base, strlen(base), f->value, f->value_len, 0);
       }
       for (size_t i = 0; i < v->n_sets; i++)
-        if (v->sets[i].node == n)
-          return bsearch(&docid, v->sets[i].ids, v->sets[i].n, sizeof docid, cmp_u32) != NULL;
+        if (v->sets[i].node == n) /* (no ids at all: a filter that accepts nothing) */
+          return v->sets[i].n &&
+                 bsearch(&docid, v->sets[i].ids, v->sets[i].n, sizeof docid, cmp_u32) != NULL;
       return 1; /* implied by the candidate query */
     }
   }
@@ -683,6 +684,24 @@ static int search_every(ps_index *ix, const ps_xq *xq, ps_xdecider_fn fn, void *
   return PS_OK;
 }
 
+/* The exact number of matches the decider accepts, nothing fetched. */
+static int count_every(ps_index *ix, const ps_xq *xq, ps_xdecider_fn fn, void *ctx,
+                       size_t *total, ps_error *err) {
+  ps_xsearch s;
+  ps_xsearch_init(&s);
+  s.query = xq;
+  s.max = 0;
+  s.weighting = PS_XW_BOOL;
+  s.decider = fn;
+  s.decider_ctx = ctx;
+  ps_xresult xr = {0};
+  int rc = ps_xdb_search(ps_index_xdb(ix), &s, &xr);
+  if (rc) return ps_error_set(err, rc, "search failed: %s", ps_xdb_errmsg(ps_index_xdb(ix)));
+  *total = xr.total_lower;
+  ps_xresult_free(&xr);
+  return PS_OK;
+}
+
 /* For tuning only: PS_RANK_TUNE="i=v,i=v..." overrides R[i] (the enum order
  * above), e.g. PS_RANK_TUNE=20=0.3 python3 tests/eval/score_ranking.py ... */
 static void rank_tune(void) {
@@ -702,17 +721,63 @@ typedef struct cand {
   uint32_t docid;
   double w;      /* Xapian's weight */
   double score;  /* the ranking score */
+  uint64_t key;  /* ties: stable_key */
 } cand;
+
+/* Xapian's weight, rounded to 1e-9: the same documents weigh the same to
+ * the last bit whether they are in one database or in shards (Xapian sums
+ * the weights of an OR in an order that depends on each shard's term
+ * frequencies, which moves the last bits of a double). */
+static double quantize(double w) { return nearbyint(w * 1e9) / 1e9; }
+
+/* Equal scores are ordered by a key that is the same whatever the docids
+ * (one database or shards, before or after an optimise): the file's rank by
+ * path, then the paragraph's number in it. */
+static uint64_t stable_key(const ps_index *ix, const ps_store_rec *rec) {
+  size_t n;
+  const ps_file_info *files = ps_index_files(ix, &n);
+  const ps_file_info *f = ps_index_file_by_no(ix, rec->file_no);
+  uint64_t rank = f ? (uint64_t)(f - files) : UINT32_MAX;
+  return rank << 32 | rec->para_no;
+}
 
 static int cmp_cand(const void *a, const void *b) {
   const cand *x = a, *y = b;
   if (x->score != y->score) return x->score > y->score ? -1 : 1;
+  if (x->key != y->key) return x->key < y->key ? -1 : 1;
   return x->docid < y->docid ? -1 : x->docid > y->docid;
 }
 
 static int cmp_u32(const void *a, const void *b) {
   uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
   return x < y ? -1 : x > y;
+}
+
+/* Keeps in heap (cap entries, a binary heap whose top is the worst by
+ * cmp_cand) the best candidates offered so far. */
+static void heap_offer(cand *heap, size_t *n, size_t cap, const cand *c) {
+  size_t i;
+  if (*n < cap) {
+    i = (*n)++;
+    while (i > 0 && cmp_cand(&heap[(i - 1) / 2], c) < 0) {
+      heap[i] = heap[(i - 1) / 2];
+      i = (i - 1) / 2;
+    }
+    heap[i] = *c;
+    return;
+  }
+  if (cmp_cand(c, &heap[0]) >= 0) return; /* not better than the worst kept */
+  i = 0;
+  for (;;) {
+    size_t l = 2 * i + 1, r = l + 1, w = i;
+    const cand *wv = c;
+    if (l < *n && cmp_cand(&heap[l], wv) > 0) w = l, wv = &heap[l];
+    if (r < *n && cmp_cand(&heap[r], wv) > 0) w = r, wv = &heap[r];
+    if (w == i) break;
+    heap[i] = heap[w];
+    i = w;
+  }
+  heap[i] = *c;
 }
 
 static size_t nchars(const char *s, size_t n) {
@@ -747,10 +812,59 @@ static int cmp_occ(const void *a, const void *b) {
   return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
+/* Whether a query word is in a document's title or a paragraph's section
+ * path, remembered for one search: normalising them is the dearest part of
+ * scoring a hit, and titles and sections repeat across hits. */
+#define WORD_CACHE 512
+typedef struct word_cache {
+  signed char *title;           /* per file index: -1 unknown, else 0 / 1 */
+  size_t n_files;
+  uint64_t sec_hash[WORD_CACHE]; /* 0 = empty slot */
+  unsigned char sec_has[WORD_CACHE];
+} word_cache;
+
+static uint64_t fnv64(const char *s, size_t n) {
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+  return h | 1; /* never 0, the empty mark */
+}
+
+static int section_has_word(word_cache *wc, const ps_query *pq, const char *sec, size_t len) {
+  uint64_t h = fnv64(sec, len);
+  size_t slot = (size_t)(h % WORD_CACHE);
+  if (wc->sec_hash[slot] == h) return wc->sec_has[slot];
+  int r = has_word_raw(pq, sec);
+  wc->sec_hash[slot] = h;
+  wc->sec_has[slot] = (unsigned char)r;
+  return r;
+}
+
+static int title_has_word(word_cache *wc, const ps_index *ix, const ps_query *pq,
+                          const ps_file_info *f) {
+  size_t n;
+  const ps_file_info *files = ps_index_files(ix, &n);
+  size_t k = (size_t)(f - files);
+  if (!wc->title || k >= wc->n_files) return has_word_raw(pq, f->title);
+  if (wc->title[k] < 0) wc->title[k] = (signed char)has_word_raw(pq, f->title);
+  return wc->title[k];
+}
+
+/* The largest amount the features add to the normalised BM25 weight (the
+ * bound behind scoring only as many hits as a page needs); < 0 when the
+ * weights (PS_RANK_TUNE) make scores not bounded that way. */
+static double bonus_bound(const ps_query *pq) {
+  for (int i = 0; i < R_N; i++)
+    if (R[i] < 0) return -1;
+  if (R[R_SHORT_PEN] > 1) return -1;
+  double b = R[R_DENS] + R[R_SECTION] + R[R_TITLE];
+  if (pq->n_words > 1) b += R[R_PROX] + R[R_PHRASE];
+  return b;
+}
+
 /* The features of an exact hit: a score from its Xapian weight (normalised
  * by wmax) and its stored paragraph. */
 static double exact_score(const ps_index *ix, const ps_query *pq, const ps_store_rec *rec,
-                          double w, double wmax) {
+                          double w, double wmax, word_cache *wc) {
   enum { MAXOCC = 256 };
   occ oc[MAXOCC];
   size_t no = 0, covered = 0;
@@ -794,9 +908,10 @@ static double exact_score(const ps_index *ix, const ps_query *pq, const ps_store
     }
     s += R[R_PHRASE] * phrase;
   }
-  if (rec->section_len && has_word_raw(pq, rec->section)) s += R[R_SECTION];
+  if (rec->section_len && section_has_word(wc, pq, rec->section, rec->section_len))
+    s += R[R_SECTION];
   const ps_file_info *f = ps_index_file_by_no(ix, rec->file_no);
-  if (f && has_word_raw(pq, f->title)) s += R[R_TITLE];
+  if (f && title_has_word(wc, ix, pq, f)) s += R[R_TITLE];
   if (len < R[R_SHORT]) s *= R[R_SHORT_PEN];
   return s;
 }
@@ -974,21 +1089,40 @@ static int feedback_terms(ps_index *ix, const ps_query *pq, const strvec *syn,
   }
   double mindocs = R[R_FB_MINDOCS];
   if (mindocs > (double)ntop) mindocs = (double)ntop;
-  for (size_t i = 0; i < bl.n;) {
+  /* the candidates (in enough of the top hits, not the query's own), then
+   * their document frequencies in one batch (one exchange per remote shard) */
+  const char **terms = malloc((bl.n + 1) * sizeof *terms);
+  size_t *lens = malloc((bl.n + 1) * sizeof *lens);
+  unsigned *dfs = malloc((bl.n + 1) * sizeof *dfs);
+  if (!terms || !lens || !dfs) rc = PS_ERR_NOMEM;
+  for (size_t i = 0; i < bl.n && rc == PS_OK;) {
     size_t j = i, docs = 0;
     while (j < bl.n && memcmp(bl.b[j].t, bl.b[i].t, 6) == 0) {
       if (j == i || bl.b[j].doc != bl.b[j - 1].doc) docs++;
       j++;
     }
-    unsigned df = 0;
-    if ((double)docs >= mindocs && !in_query(pq, syn, bl.b[i].t) &&
-        ps_xdb_termfreq(ps_index_xdb(ix), bl.b[i].t, 6, &df) == PS_OK && df &&
-        df <= R[R_FB_MAXDF] * st.doccount) {
+    if ((double)docs >= mindocs && !in_query(pq, syn, bl.b[i].t)) {
       memcpy(sc[ns].t, bl.b[i].t, 6);
-      sc[ns++].w = (double)docs * log((double)st.doccount / df);
+      sc[ns].w = (double)docs;
+      terms[ns] = sc[ns].t;
+      lens[ns++] = 6;
     }
     i = j;
   }
+  if (rc == PS_OK && ns && ps_xdb_termfreqs(ps_index_xdb(ix), terms, lens, ns, dfs) != PS_OK)
+    ns = 0; /* as before: a term whose frequency cannot be read is left out */
+  size_t kept = 0;
+  for (size_t i = 0; i < ns; i++) {
+    unsigned df = dfs[i];
+    if (df && df <= R[R_FB_MAXDF] * st.doccount) {
+      memmove(sc[kept].t, sc[i].t, 6);
+      sc[kept++].w = sc[i].w * log((double)st.doccount / df);
+    }
+  }
+  ns = kept;
+  free(terms);
+  free(lens);
+  free(dfs);
   qsort(sc, ns, sizeof *sc, cmp_scored);
   for (size_t i = 0; i < ns && i < (size_t)R[R_FB_TERMS] && rc == PS_OK; i++)
     rc = strvec_add(out, sc[i].t, 6);
@@ -1126,11 +1260,13 @@ static int expand(ps_index *ix, const ps_query *pq, const cand *exact, size_t n_
     }
     for (size_t i = 0; i < xr.n; i++) {
       r[i].docid = xr.matches[i].docid;
-      r[i].w = r[i].score = xr.matches[i].weight;
+      r[i].w = r[i].score = quantize(xr.matches[i].weight);
+      r[i].key = UINT64_MAX;
       ps_store_rec rec;
-      if (ps_index_para(ix, r[i].docid, &rec) == PS_OK &&
-          nchars(rec.norm, rec.norm_len) < R[R_SHORT])
-        r[i].score *= R[R_SHORT_PEN];
+      if (ps_index_para(ix, r[i].docid, &rec) == PS_OK) {
+        r[i].key = stable_key(ix, &rec);
+        if (nchars(rec.norm, rec.norm_len) < R[R_SHORT]) r[i].score *= R[R_SHORT_PEN];
+      }
     }
     qsort(r, xr.n, sizeof *r, cmp_cand);
     *out = r;
@@ -1167,6 +1303,8 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
   cand *ex = NULL, *rel = NULL;
   uint32_t *excl = NULL;
   size_t n_ex = 0, n_rel = 0;
+  word_cache wc;
+  memset(&wc, 0, sizeof wc);
   ps_search_opts o = {0, 10, 0};
   if (opts) o = *opts;
   rank_tune();
@@ -1207,7 +1345,14 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
       rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
       goto done;
     }
-    /* every verified match, re-ranked here so that pages stay consistent */
+    int want_related = !o.exact && n_terms;
+    if (o.limit == 0 && !want_related) {
+      /* the total alone: counted by Xapian with the same check, nothing
+       * fetched or scored */
+      if ((rc = count_every(ix, xq, decider, &v, &res->total, err))) goto done;
+      goto page;
+    }
+    /* every verified match, ranked here so that pages stay consistent */
     if ((rc = search_every(ix, xq, decider, &v, &xr, err))) goto done;
     res->total = xr.total_lower;
     n_ex = xr.n;
@@ -1217,17 +1362,46 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
       rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
       goto done;
     }
+    size_t nf;
+    ps_index_files(ix, &nf);
+    wc.n_files = nf;
+    if ((wc.title = malloc(nf + 1))) memset(wc.title, -1, nf + 1);
     double wmax = 0;
-    for (size_t i = 0; i < n_ex; i++)
-      if (xr.matches[i].weight > wmax) wmax = xr.matches[i].weight;
     for (size_t i = 0; i < n_ex; i++) {
-      ps_store_rec rec;
       ex[i].docid = excl[i] = xr.matches[i].docid;
-      ex[i].w = xr.matches[i].weight;
-      ex[i].score = ps_index_para(ix, ex[i].docid, &rec) == PS_OK
-                        ? exact_score(ix, pq, &rec, ex[i].w, wmax) : 0;
+      ex[i].w = quantize(xr.matches[i].weight);
+      ex[i].score = -1;
+      ex[i].key = UINT64_MAX;
+      if (ex[i].w > wmax) wmax = ex[i].w;
     }
-    qsort(ex, n_ex, sizeof *ex, cmp_cand);
+    /* Xapian returns the matches by weight, largest first, and the features
+     * add at most `bound` to a normalised weight: once the next weight plus
+     * that cannot reach the need-th best score so far, no later match can
+     * enter the first `need`, which are then exactly those a full ranking
+     * gives.  Only they are sorted; the rest keep their Xapian order and are
+     * never shown (they matter only as a count and for excl). */
+    size_t need = o.offset + o.limit < o.offset ? n_ex : o.offset + o.limit;
+    if (want_related && need < (size_t)R[R_FB_DOCS]) need = (size_t)R[R_FB_DOCS];
+    double bound = bonus_bound(pq);
+    size_t scored = 0;
+    cand *heap = NULL; /* the need best so far, worst at the top */
+    size_t n_heap = 0;
+    int prune = bound >= 0 && wmax > 0 && need < n_ex / 2 && need <= 10000;
+    if (prune && !(heap = malloc(need * sizeof *heap))) {
+      rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+      goto done;
+    }
+    for (; scored < n_ex; scored++) {
+      cand *c = &ex[scored];
+      if (prune && n_heap == need && R[R_BM25] * c->w / wmax + bound < heap[0].score) break;
+      ps_store_rec rec;
+      int have = ps_index_para(ix, c->docid, &rec) == PS_OK;
+      c->score = have ? exact_score(ix, pq, &rec, c->w, wmax, &wc) : 0;
+      c->key = have ? stable_key(ix, &rec) : UINT64_MAX;
+      if (prune) heap_offer(heap, &n_heap, need, c);
+    }
+    free(heap);
+    qsort(ex, scored, sizeof *ex, cmp_cand);
     qsort(excl, n_ex, sizeof *excl, cmp_u32);
     /* related hits (queries with words only; filters restrict them too) */
     if (!o.exact && n_terms &&
@@ -1252,6 +1426,7 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
     }
     res->n_hits = n;
   }
+page:
   for (size_t i = 0; i < res->n_hits; i++) {
     ps_hit *h = &res->hits[i];
     ps_store_rec rec;
@@ -1279,6 +1454,7 @@ done:
   free(ex);
   free(rel);
   free(excl);
+  free(wc.title);
   ps_query_free(pq);
   if (rc) {
     ps_results_free(res);

@@ -19,6 +19,8 @@
 struct ps_xdb {
   Xapian::Database *rdb = nullptr;        // for readers
   Xapian::WritableDatabase *wdb = nullptr; // for writers (also used as rdb)
+  bool remote = false;                     // a remote database, or a combination with one
+  bool combined = false;                   // shares its parts' databases: never close() them
   std::string errmsg;
   Xapian::Database &db() { return wdb ? *wdb : *rdb; }
 };
@@ -119,6 +121,35 @@ int ps_xdb_open(const char *path, int mode, int flags, ps_xdb **out) {
   })
 }
 
+int ps_xdb_open_remote(const char *host, unsigned port, unsigned timeout_ms, ps_xdb **out) {
+  ps_xdb *db = new (std::nothrow) ps_xdb;
+  *out = db;
+  if (!db) return PS_ERR_NOMEM;
+  GUARD(db, {
+    db->remote = true;
+    unsigned t = timeout_ms ? timeout_ms : 10000;
+    db->rdb = new Xapian::Database(Xapian::Remote::open(host, port, t, t));
+    return PS_OK;
+  })
+}
+
+int ps_xdb_combine(ps_xdb *const *parts, size_t n, ps_xdb **out) {
+  ps_xdb *db = new (std::nothrow) ps_xdb;
+  *out = db;
+  if (!db) return PS_ERR_NOMEM;
+  GUARD(db, {
+    db->combined = true;
+    db->rdb = new Xapian::Database();
+    for (size_t i = 0; i < n; i++) {
+      db->rdb->add_database(parts[i]->db());
+      db->remote = db->remote || parts[i]->remote;
+    }
+    return PS_OK;
+  })
+}
+
+int ps_xdb_is_remote(const ps_xdb *db) { return db && db->remote; }
+
 void ps_xdb_close(ps_xdb *db) {
   if (!db) return;
   try {
@@ -131,7 +162,7 @@ void ps_xdb_close(ps_xdb *db) {
       }
       db->wdb->close();
     }
-    if (db->rdb) db->rdb->close();
+    if (db->rdb && !db->combined) db->rdb->close();
   } catch (...) {
   }
   delete db->wdb;
@@ -301,6 +332,33 @@ int ps_xdb_termfreq(ps_xdb *db, const char *term, size_t len, unsigned *out) {
   })
 }
 
+int ps_xdb_termfreqs(ps_xdb *db, const char *const *terms, const size_t *lens, size_t n,
+                     unsigned *out) {
+  GUARD(db, {
+    Xapian::Database &d = db->db();
+    if (!db->remote) {
+      for (size_t i = 0; i < n; i++) out[i] = d.get_termfreq(std::string(terms[i], lens[i]));
+      return PS_OK;
+    }
+    // Remote: each get_termfreq is a round trip to every server; the
+    // statistics of one (empty) match bring them all at once.
+    const size_t chunk = 1024;
+    for (size_t i = 0; i < n; i += chunk) {
+      size_t m = n - i < chunk ? n - i : chunk;
+      std::vector<Xapian::Query> v;
+      v.reserve(m);
+      for (size_t k = 0; k < m; k++) v.emplace_back(std::string(terms[i + k], lens[i + k]));
+      Xapian::Enquire enq(d);
+      enq.set_query(Xapian::Query(Xapian::Query::OP_OR, v.begin(), v.end()));
+      enq.set_weighting_scheme(Xapian::BoolWeight());
+      Xapian::MSet ms = enq.get_mset(0, 0);
+      for (size_t k = 0; k < m; k++)
+        out[i + k] = ms.get_termfreq(std::string(terms[i + k], lens[i + k]));
+    }
+    return PS_OK;
+  })
+}
+
 int ps_xdb_allterms(ps_xdb *db, const char *prefix, size_t len, ps_xdb_term_fn fn,
                     void *ctx) {
   GUARD(db, {
@@ -412,6 +470,41 @@ class CDecider : public Xapian::MatchDecider {
   ps_xdecider_fn fn_;
   void *ctx_;
 };
+
+// A decider cannot run inside the match of a combined database: over the
+// remote backend Xapian refuses it ("not supported for the remote
+// backend"), and over local shards 1.4 hands it each shard's own docid
+// (Document::get_docid() of the shard, not of the combination), which does
+// not say which shard the document is in.  So it runs here instead: every
+// candidate comes back in Xapian's order (all of them, so that the total
+// stays the exact number the decider accepts) and the accepted ones are
+// paged here.  Same results as a decider inside the match; the cost is an
+// MSet of every candidate (shipped from the servers for remote shards).
+int search_deciding_here(ps_xdb *db, Xapian::Database &d, Xapian::Enquire &enq,
+                         const ps_xsearch *s, ps_xresult *out) {
+  Xapian::doccount all = d.get_doccount();
+  Xapian::MSet m = enq.get_mset(0, all ? all : 1, all);
+  size_t cap = m.size() < s->max ? m.size() : s->max, n = 0;
+  unsigned accepted = 0;
+  if (cap) {
+    out->matches = static_cast<ps_xmatch *>(std::calloc(cap, sizeof(ps_xmatch)));
+    if (!out->matches) {
+      set_msg(db, "out of memory");
+      return PS_ERR_NOMEM;
+    }
+  }
+  for (auto it = m.begin(); it != m.end(); ++it) {
+    if (!s->decider(s->decider_ctx, *it)) continue;
+    if (accepted++ >= s->first && n < cap) {
+      out->matches[n].docid = *it;
+      out->matches[n].weight = it.get_weight();
+      n++;
+    }
+  }
+  out->n = n;
+  out->total_lower = out->total_estimate = out->total_upper = accepted;
+  return PS_OK;
+}
 }  // namespace
 
 int ps_xdb_search(ps_xdb *db, const ps_xsearch *s, ps_xresult *out) {
@@ -433,6 +526,8 @@ int ps_xdb_search(ps_xdb *db, const ps_xsearch *s, ps_xresult *out) {
     enq.set_docid_order(Xapian::Enquire::ASCENDING);
     Xapian::doccount check = s->check_at_least;
     if (check == 0) check = d.get_doccount();
+    if (s->decider && (db->remote || db->combined))
+      return search_deciding_here(db, d, enq, s, out);
     CDecider dec(s->decider, s->decider_ctx);
     Xapian::MSet m = enq.get_mset(s->first, s->max, check, nullptr,
                                   s->decider ? &dec : nullptr);

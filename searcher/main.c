@@ -87,14 +87,15 @@ static int export_all(ps_index *ix) {
   for (size_t i = 0; i < n; i++) {
     for (uint32_t k = 0; k < files[i].count; k++) {
       ps_store_rec rec;
-      if (ps_index_para(ix, files[i].first + k, &rec) != PS_OK) {
+      uint32_t docid = ps_index_file_docid(ix, &files[i], k);
+      if (ps_index_para(ix, docid, &rec) != PS_OK) {
         fprintf(stderr, "policy-search: paragraph %u of %s missing from the store\n", k,
                 files[i].path);
         return 2;
       }
       ps_hit h;
       memset(&h, 0, sizeof h);
-      h.docid = files[i].first + k;
+      h.docid = docid;
       h.file = &files[i];
       h.paragraph = rec.para_no;
       h.section = rec.section;

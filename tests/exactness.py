@@ -228,6 +228,126 @@ def flat(q):
     return kids[0] if len(kids) == 1 else ('and', kids)
 
 
+def generate(paras, norms, to_trad, rng, n_random):
+    """The queries of the test, drawn from the exported paragraphs: returns
+    (queries, trees, n_plain, kinds); queries[:n_plain] are plain queries,
+    the rest use the query language (run them with --exact).  Also used by
+    e2e_shards.py, which runs the same queries on shards."""
+    queries = []
+    names = ['京津产业新城', '通武廊', '京津冀协同发展', '大黄堡湿地', '营商环境', '新能源汽车',
+             '高标准农田', '乡村振兴', '佛罗伦萨小镇', '特变电工', '产业功能区']
+    queries += names
+    # The same names written in traditional characters must find the same.
+    trad = to_trad('\n'.join(names)).split('\n')
+    load_t2s(''.join(trad))
+    queries += [t for t in trad if t]
+    kinds = {'cjk': 0, 'mixed': 0, 'any': 0}
+    tries = 0
+    while sum(kinds.values()) < n_random and tries < 200000:
+        tries += 1
+        t = rng.choice(norms)
+        if not t:
+            continue
+        ln = rng.randint(1, 8)
+        s = rng.randrange(0, max(1, len(t) - ln + 1))
+        q = t[s:s + ln]
+        if not q or q != q.strip() or '"' in q or ' ' in q:
+            continue
+        ks = {klass(c) for c in q}
+        if ks == {CJK}:
+            kind = 'cjk'
+        elif CJK in ks and ALNUM in ks:
+            kind = 'mixed'
+        else:
+            kind = 'any'
+        quota = {'cjk': n_random // 2, 'mixed': n_random * 3 // 10, 'any': n_random // 5}
+        if kinds[kind] >= quota[kind]:
+            continue
+        kinds[kind] += 1
+        queries.append(q)
+    # A few two-word AND queries and Latin/number edge cases.
+    for _ in range(30):
+        a, b = rng.choice(queries[:200]), rng.choice(queries[:200])
+        queries.append(a + ' ' + b)
+    queries += ['5', '5.5', '15', '10.7', '2024年', '5g', 'ai', 'gdp', '%', '，']
+
+    # Field filters, alone and with words: the right documents, exactly.
+    metas = [p['doc'] for p in paras]
+    years = sorted({y for m in metas for y in m['years']})
+    regions = sorted({m['region'] for m in metas if m['region']})
+    types = sorted({t for m in metas for t in m['types']})
+    projects = sorted({n for p in paras for n in p.get('projects', [])})
+    filters = [f'year:{y}' for y in years] + [f'year:{years[0]}..{years[1]}']
+    filters += ['region:' + r[-3:] for r in regions] + ['type:' + t for t in types]
+    filters += ['project:' + rng.choice(projects) for _ in range(10)] if projects else []
+    filters += ['region:上海', 'project:不存在的项目名称']
+    plain = queries[:]
+    for f in filters:
+        queries.append(f)
+        queries.append(f + ' ' + rng.choice(plain[:11]))
+        queries.append(rng.choice(plain) + ' ' + f)
+
+    trees = [flat(q) for q in queries]
+    n_plain = len(trees)
+    # doc:, title:, section: alone and with words
+    for f in ['doc:plan', 'doc:2024', 'title:武清', 'title:规划', 'section:产业',
+              'section:第一章', 'doc:不存在']:
+        trees.append(('f', f))
+        trees.append(('and', [('w', rng.choice(plain[:11])), ('f', f)]))
+    # The query language: random OR / NOT / NEAR / parentheses over words
+    # drawn from the paragraphs (short CJK ones, so that they overlap).
+    short = [q for q in plain if 1 <= len(q) <= 3 and all(klass(c) == CJK for c in q)]
+    short += names
+    n_lang = max(30, n_random // 10)
+
+    def word():
+        return ('w', rng.choice(short))
+
+    def expr(depth):
+        r = rng.random()
+        if depth <= 0 or r < 0.3:
+            return word()
+        if r < 0.55:
+            return ('or', [expr(depth - 1) for _ in range(rng.randint(2, 3))])
+        if r < 0.8:
+            return ('and', [expr(depth - 1) for _ in range(rng.randint(2, 3))])
+        return ('near', rng.choice(short), rng.choice(short), rng.randint(0, 12))
+    for _ in range(n_lang):
+        e = expr(2)
+        r = rng.random()
+        if r < 0.3:
+            e = ('and', [e, ('not', expr(1))])
+        elif r < 0.45:
+            e = ('and', [e, ('f', rng.choice(filters))])
+        trees.append(e)
+    # NEAR between two words of one paragraph, at distances around theirs
+    for _ in range(n_lang // 2):
+        t = rng.choice(norms)
+        if len(t) < 12:
+            continue
+        i = rng.randrange(0, len(t) - 10)
+        la, lb, gap = rng.randint(1, 3), rng.randint(1, 3), rng.randint(0, 6)
+        a, b = t[i:i + la], t[i + la + gap:i + la + gap + lb]
+        if not a or not b or any(c in a + b for c in ' "'):
+            continue
+        d = max(0, gap + rng.randint(-2, 2))
+        trees.append(('near', b, a, d) if rng.random() < 0.5 else ('near', a, b, d))
+    # excluded words, alone and combined
+    for _ in range(n_lang // 2):
+        trees.append(('and', [word(), ('not', word())]))
+        trees.append(('and', [('or', [word(), word()]), ('not', ('or', [word(), word()]))]))
+    # filters under NOT and OR (checked by the verifier, not Xapian alone)
+    all_f = filters + ['doc:plan', 'title:武清', 'section:产业', 'title:不存在']
+    for _ in range(n_lang // 5):
+        f1, f2 = rng.choice(all_f), rng.choice(all_f)
+        trees.append(('and', [word(), ('not', ('f', f1))]))
+        trees.append(('and', [word(), ('or', [('f', f1), ('f', f2)])]))
+        trees.append(('or', [('and', [word(), word()]), ('f', f1)]))
+        trees.append(('and', [('f', f2), ('not', ('and', [word(), ('f', f1)]))]))
+    queries = [render(t) for t in trees]
+    return queries, trees, n_plain, kinds
+
+
 def run(cmd, **kw):
     r = subprocess.run(cmd, capture_output=True, **kw)
     if r.returncode not in (0, 1):
@@ -255,118 +375,7 @@ def main():
         load_t2s(''.join(p['text'] for p in paras) + to_trad('\n'.join(p['text'] for p in paras[:50])))
         norms = [normalize(p['text']) for p in paras]
 
-        queries = []
-        names = ['京津产业新城', '通武廊', '京津冀协同发展', '大黄堡湿地', '营商环境', '新能源汽车',
-                 '高标准农田', '乡村振兴', '佛罗伦萨小镇', '特变电工', '产业功能区']
-        queries += names
-        # The same names written in traditional characters must find the same.
-        trad = to_trad('\n'.join(names)).split('\n')
-        load_t2s(''.join(trad))
-        queries += [t for t in trad if t]
-        kinds = {'cjk': 0, 'mixed': 0, 'any': 0}
-        tries = 0
-        while sum(kinds.values()) < n_random and tries < 200000:
-            tries += 1
-            t = rng.choice(norms)
-            if not t:
-                continue
-            ln = rng.randint(1, 8)
-            s = rng.randrange(0, max(1, len(t) - ln + 1))
-            q = t[s:s + ln]
-            if not q or q != q.strip() or '"' in q or ' ' in q:
-                continue
-            ks = {klass(c) for c in q}
-            if ks == {CJK}:
-                kind = 'cjk'
-            elif CJK in ks and ALNUM in ks:
-                kind = 'mixed'
-            else:
-                kind = 'any'
-            quota = {'cjk': n_random // 2, 'mixed': n_random * 3 // 10, 'any': n_random // 5}
-            if kinds[kind] >= quota[kind]:
-                continue
-            kinds[kind] += 1
-            queries.append(q)
-        # A few two-word AND queries and Latin/number edge cases.
-        for _ in range(30):
-            a, b = rng.choice(queries[:200]), rng.choice(queries[:200])
-            queries.append(a + ' ' + b)
-        queries += ['5', '5.5', '15', '10.7', '2024年', '5g', 'ai', 'gdp', '%', '，']
-
-        # Field filters, alone and with words: the right documents, exactly.
-        metas = [p['doc'] for p in paras]
-        years = sorted({y for m in metas for y in m['years']})
-        regions = sorted({m['region'] for m in metas if m['region']})
-        types = sorted({t for m in metas for t in m['types']})
-        projects = sorted({n for p in paras for n in p.get('projects', [])})
-        filters = [f'year:{y}' for y in years] + [f'year:{years[0]}..{years[1]}']
-        filters += ['region:' + r[-3:] for r in regions] + ['type:' + t for t in types]
-        filters += ['project:' + rng.choice(projects) for _ in range(10)] if projects else []
-        filters += ['region:上海', 'project:不存在的项目名称']
-        plain = queries[:]
-        for f in filters:
-            queries.append(f)
-            queries.append(f + ' ' + rng.choice(plain[:11]))
-            queries.append(rng.choice(plain) + ' ' + f)
-
-        trees = [flat(q) for q in queries]
-        n_plain = len(trees)
-        # doc:, title:, section: alone and with words
-        for f in ['doc:plan', 'doc:2024', 'title:武清', 'title:规划', 'section:产业',
-                  'section:第一章', 'doc:不存在']:
-            trees.append(('f', f))
-            trees.append(('and', [('w', rng.choice(plain[:11])), ('f', f)]))
-        # The query language: random OR / NOT / NEAR / parentheses over words
-        # drawn from the paragraphs (short CJK ones, so that they overlap).
-        short = [q for q in plain if 1 <= len(q) <= 3 and all(klass(c) == CJK for c in q)]
-        short += names
-        n_lang = max(30, n_random // 10)
-
-        def word():
-            return ('w', rng.choice(short))
-
-        def expr(depth):
-            r = rng.random()
-            if depth <= 0 or r < 0.3:
-                return word()
-            if r < 0.55:
-                return ('or', [expr(depth - 1) for _ in range(rng.randint(2, 3))])
-            if r < 0.8:
-                return ('and', [expr(depth - 1) for _ in range(rng.randint(2, 3))])
-            return ('near', rng.choice(short), rng.choice(short), rng.randint(0, 12))
-        for _ in range(n_lang):
-            e = expr(2)
-            r = rng.random()
-            if r < 0.3:
-                e = ('and', [e, ('not', expr(1))])
-            elif r < 0.45:
-                e = ('and', [e, ('f', rng.choice(filters))])
-            trees.append(e)
-        # NEAR between two words of one paragraph, at distances around theirs
-        for _ in range(n_lang // 2):
-            t = rng.choice(norms)
-            if len(t) < 12:
-                continue
-            i = rng.randrange(0, len(t) - 10)
-            la, lb, gap = rng.randint(1, 3), rng.randint(1, 3), rng.randint(0, 6)
-            a, b = t[i:i + la], t[i + la + gap:i + la + gap + lb]
-            if not a or not b or any(c in a + b for c in ' "'):
-                continue
-            d = max(0, gap + rng.randint(-2, 2))
-            trees.append(('near', b, a, d) if rng.random() < 0.5 else ('near', a, b, d))
-        # excluded words, alone and combined
-        for _ in range(n_lang // 2):
-            trees.append(('and', [word(), ('not', word())]))
-            trees.append(('and', [('or', [word(), word()]), ('not', ('or', [word(), word()]))]))
-        # filters under NOT and OR (checked by the verifier, not Xapian alone)
-        all_f = filters + ['doc:plan', 'title:武清', 'section:产业', 'title:不存在']
-        for _ in range(n_lang // 5):
-            f1, f2 = rng.choice(all_f), rng.choice(all_f)
-            trees.append(('and', [word(), ('not', ('f', f1))]))
-            trees.append(('and', [word(), ('or', [('f', f1), ('f', f2)])]))
-            trees.append(('or', [('and', [word(), word()]), ('f', f1)]))
-            trees.append(('and', [('f', f2), ('not', ('and', [word(), ('f', f1)]))]))
-        queries = [render(t) for t in trees]
+        queries, trees, n_plain, kinds = generate(paras, norms, to_trad, rng, n_random)
 
         # (the query-language batch without related hits: only exact hits are
         # checked, and broad OR queries would spend most of the time on them)

@@ -12,6 +12,7 @@
 #include "check.h"
 #include "ps_index.h"
 #include "ps_search.h"
+#include "ps_shard.h"
 #include "ps_xapian.h"
 
 static char g_dir[256], g_db[300];
@@ -88,6 +89,129 @@ static ps_index_stats stats(void) {
 static const char A1[] = "# 标题\n\n第一段提到京津产业新城和alpha。\n\n第二段讲通武廊。\n\n第三段：营商环境。\n";
 static const char A2[] = "# 标题\n\n第一段改为佛罗伦萨小镇和omega。\n\n第二段讲通武廊。\n\n第三段：营商环境。\n\n新增的第四段。\n";
 static const char B[] = "# 另一篇\n\n大黄堡湿地生态补水。\n\n京津产业新城再次出现。\n";
+
+static void write_text(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  fputs(text, f);
+  fclose(f);
+}
+
+/* Stub files: Xapian's lines, ours, and what is refused. */
+static void test_stub(void) {
+  char stub[512], text[1024];
+  ps_stub st;
+  ps_error err;
+  snprintf(stub, sizeof stub, "%s/stub", g_dir);
+  write_text(stub, "# comment\n\nauto shard-0/xapian\nremote 10.0.0.2:4000\n#text /srv/t1\n"
+                   "remote tcp host.example 4001\nglass /abs/s3/xapian/\nremote [::1]:4002\n");
+  CHECK_INT(ps_stub_read(stub, &st, &err), PS_OK);
+  CHECK_INT(st.n, 5);
+  if (st.n == 5) {
+    snprintf(text, sizeof text, "%s/shard-0", g_dir);
+    CHECK_STR(st.loc[0].dir, text);
+    CHECK_STR(st.loc[0].host, "");
+    CHECK_STR(st.loc[1].host, "10.0.0.2");
+    CHECK_INT(st.loc[1].port, 4000);
+    CHECK_STR(st.loc[1].dir, "/srv/t1");
+    CHECK_STR(st.loc[2].host, "host.example");
+    CHECK_INT(st.loc[2].port, 4001);
+    snprintf(text, sizeof text, "%s/shard-2", g_dir); /* the default replica */
+    CHECK_STR(st.loc[2].dir, text);
+    CHECK_STR(st.loc[3].dir, "/abs/s3");
+    CHECK_STR(st.loc[4].host, "::1");
+  }
+  ps_stub_free(&st);
+  const char *bad[] = {"auto shard-0\n", "remote host\n", "remote :prog args\n",
+                       "remote h:99999\n", "#text x\n", "inmemory\n", "# only comments\n"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    write_text(stub, bad[i]);
+    ps_error_clear(&err);
+    CHECK_INT(ps_stub_read(stub, &st, &err), PS_ERR_USAGE);
+    CHECK(strstr(err.msg, stub) != NULL);
+  }
+  /* Routing is a fixed function of the path: FNV-1a 64 mod n. */
+  CHECK_INT(ps_shard_route("", 7), 1469598103934665603ULL % 7);
+  CHECK_INT(ps_shard_route("/a", 1000), ((((1469598103934665603ULL ^ '/') * 1099511628211ULL)
+                                         ^ 'a') * 1099511628211ULL) % 1000);
+  CHECK_INT(ps_shard_route("/docs/x.txt", 1), 0);
+}
+
+/* A sharded database through the ps_index API: files spread by path,
+ * interleaved docids, updates reach the same shard, readers reopen. */
+static void test_shards(void) {
+  char sdb[512], names[4][16];
+  ps_error err;
+  ps_add_result res;
+  ps_index *w = NULL, *r = NULL;
+  snprintf(sdb, sizeof sdb, "%s/sharded", g_dir);
+  CHECK_INT(ps_index_open_sharded(sdb, 2, PS_INDEX_WRITE, &w, &err), PS_OK);
+  CHECK_INT(ps_index_shards(w), 2);
+  for (int i = 0; i < 4; i++) {
+    char body[128];
+    snprintf(names[i], sizeof names[i], "s%d.md", i);
+    snprintf(body, sizeof body, "# 第%d篇\n\n分片测试京津段落%d。\n\n第二段。\n", i, i);
+    write_file(names[i], body, strlen(body));
+    CHECK_INT(add(w, names[i], &res), PS_OK);
+    CHECK_INT(res.status, PS_ADD_INDEXED);
+  }
+  commit(w);
+  CHECK_INT(ps_index_open(sdb, PS_INDEX_READ, &r, &err), PS_OK);
+  if (r) {
+    ps_index_stats st;
+    ps_index_stats_get(r, &st);
+    CHECK_INT(st.files, 4);
+    CHECK_INT(st.paragraphs, 12);
+    size_t n;
+    const ps_file_info *f = ps_index_files(r, &n);
+    for (size_t i = 0; i < n; i++)
+      for (uint32_t k = 0; k < f[i].count; k++) {
+        ps_store_rec rec;
+        uint32_t id = ps_index_file_docid(r, &f[i], k);
+        CHECK_INT(ps_index_para(r, id, &rec), PS_OK);
+        CHECK_INT(rec.para_no, k);
+        CHECK(ps_index_file_by_no(r, rec.file_no) == &f[i]);
+        CHECK_INT((id - 1) % 2, ps_shard_route(f[i].path, 2));
+      }
+  }
+  /* Re-indexing a changed file supersedes it in its own shard. */
+  write_file(names[1], "# 第1篇\n\n改过的京津段落。\n", 30);
+  CHECK_INT(add(w, names[1], &res), PS_OK);
+  CHECK(res.replaced);
+  size_t removed = 0;
+  CHECK_INT(ps_index_remove(w, path_of(names[2]), &removed, &err), PS_OK);
+  CHECK_INT(removed, 1);
+  commit(w);
+  if (r) {
+    int changed = 0;
+    CHECK_INT(ps_index_reopen(r, &changed, &err), PS_OK);
+    CHECK(changed);
+    ps_results *res2 = NULL;
+    ps_search_opts o = {0, 100, 1};
+    CHECK_INT(ps_search(r, "京津", &o, &res2, &err), PS_OK);
+    if (res2) CHECK_INT(res2->total, 3);
+    ps_results_free(res2);
+    ps_index_stats st;
+    ps_index_stats_get(r, &st);
+    CHECK_INT(st.files, 3);
+  }
+  ps_index_close(r);
+  ps_index_close(w);
+  /* The number of shards is fixed; a single database is no sharded one. */
+  ps_error_clear(&err);
+  CHECK_INT(ps_index_open_sharded(sdb, 3, PS_INDEX_WRITE, &w, &err), PS_ERR_USAGE);
+  CHECK(strstr(err.msg, "has 2 shards, not 3") != NULL);
+  CHECK_INT(ps_index_open_sharded(g_db, 2, PS_INDEX_WRITE, &w, &err), PS_ERR_USAGE);
+  CHECK(strstr(err.msg, "single") != NULL);
+  /* One shard opened alone leaves the other shard's files alone. */
+  char one[600];
+  snprintf(one, sizeof one, "%s/shard-%u", sdb, 1 - ps_shard_route(path_of(names[3]), 2));
+  CHECK_INT(ps_index_open(one, PS_INDEX_WRITE, &w, &err), PS_OK);
+  if (w) {
+    CHECK_INT(add(w, names[3], &res), PS_OK);
+    CHECK_INT(res.status, PS_ADD_ELSEWHERE);
+    ps_index_close(w);
+  }
+}
 
 int main(void) {
   snprintf(g_dir, sizeof g_dir, "/tmp/ps-test-index-XXXXXX");
@@ -259,6 +383,9 @@ int main(void) {
     CHECK(strstr(err.msg, "old-scheme") != NULL);
     CHECK_INT(ps_index_open(g_db, PS_INDEX_WRITE, &ix, &err), PS_ERR_SCHEME);
   }
+
+  test_stub();
+  test_shards();
 
   char cmd[600];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);

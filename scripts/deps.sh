@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Policy Search needs to build, run and test,
-# when any is missing.  Needs root (or sudo).
+# when any is missing.  Needs root (or sudo).  --bench adds the peers that
+# bench/run.py measures against (not needed to build or test).
 set -euo pipefail
 pkgs=(build-essential g++ cmake pkg-config python3
       libxapian-dev xapian-tools libcjson-dev libutf8proc-dev libxml2-dev
@@ -10,6 +11,8 @@ pkgs=(build-essential g++ cmake pkg-config python3
       poppler-utils poppler-data
       # tests/test_ingest_formats.py makes its PDFs with pango-view + pdfunite
       pango1.0-tools fontconfig fonts-wqy-microhei)
+# bench/run.py: Groonga, ripgrep, /usr/bin/time -v (SQLite comes with python3)
+[ "${1:-}" = "--bench" ] && pkgs+=(groonga-bin ripgrep time)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

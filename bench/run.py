@@ -308,11 +308,27 @@ class Ripgrep:
     def paragraphs(self):
         return None
 
+    @staticmethod
+    def pattern(k):
+        """rg arguments matching keyword k as the engines' contract says:
+        Latin letters and digits as whole tokens (2024年 is not in
+        12024年, '.' between digits belongs to the number), the rest as a
+        plain substring."""
+        edge = re.compile(r"[0-9A-Za-z]")
+        if not edge.match(k[0]) and not edge.match(k[-1]):
+            return "-F -e " + shq(k)
+        pat = re.escape(k)
+        if edge.match(k[0]):
+            pat = r"(?<![0-9A-Za-z])(?<![0-9]\.)" + pat
+        if edge.match(k[-1]):
+            pat += r"(?![0-9A-Za-z])(?!\.[0-9])"
+        return "-P -e " + shq(pat)
+
     def query(self, mode, q):
         keys = q.split()
         # AND: filter the matching lines of the first keyword through the others
-        cmd = " | ".join(["rg -N -F -e %s %s" % (shq(keys[0]), shq(self.paras))] +
-                         ["rg -N -F -e %s" % shq(k) for k in keys[1:]])
+        cmd = " | ".join(["rg -N %s %s" % (self.pattern(keys[0]), shq(self.paras))] +
+                         ["rg -N %s" % self.pattern(k) for k in keys[1:]])
         cmd = cmd.replace("rg -N", "rg -c", 1) if len(keys) == 1 else cmd + " | wc -l"
         out = subprocess.run(["bash", "-c", cmd], stdout=subprocess.PIPE, text=True).stdout
         return int(out.strip() or 0)
@@ -397,8 +413,15 @@ def main():
     subprocess.run("sync", shell=True)
     res = {"machine": machine(), "corpus": man, "engines": {}}
     engines = [ENGINES[k](a, work, corpus) for k in a.engines.split(",")]
+    try:  # with --keep, indexes that exist keep the figures of their build
+        with open(os.path.join(work, "results.json")) as f:
+            prev = json.load(f)["engines"]
+    except (OSError, ValueError, KeyError):
+        prev = {}
     for e in engines:
         r = res["engines"][e.key] = {"name": e.name}
+        if a.keep and e.exists() and "index_s" in prev.get(e.key, {}):
+            r.update({k: prev[e.key][k] for k in ("index_s", "mbps", "rss")})
         if e.key != "rg" and not (a.keep and e.exists()):
             log("indexing with %s" % e.name)
             if e.key == "ps" and os.path.exists(e.db):

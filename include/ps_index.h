@@ -122,9 +122,17 @@ int ps_index_add_files(ps_index *ix, char *const *paths, size_t n,
 int ps_index_commit(ps_index *ix, ps_error *err);
 
 /* Rebuilds the database from its live paragraphs into a fresh, compacted
- * one and swaps it in place (superseded paragraphs no longer take space).
- * The writer must have nothing uncommitted. */
+ * one and swaps it in place (superseded paragraphs no longer take space);
+ * with nothing superseded, only compacts (ps_index_compact).  The writer
+ * must have nothing uncommitted. */
 int ps_index_optimize(ps_index *ix, ps_error *err);
+
+/* Compacts the Xapian tables (Xapian::Database::compact, docids kept) into
+ * a copy and swaps it in place, keeping the store as it is: about half the
+ * size of tables grown by adding, in seconds (about 1 s per 100 MB of
+ * text).  Superseded paragraphs stay.  The writer must have nothing
+ * uncommitted. */
+int ps_index_compact(ps_index *ix, ps_error *err);
 
 /* ---- reading ---- */
 

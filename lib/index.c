@@ -881,6 +881,67 @@ static void remove_tree(const char *path) {
   nftw(path, unlink_cb, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Swap: DIR -> DIR.old, DIR.new -> DIR (recover_swap finishes a crash
+ * between the two), then reopen the writer on the new database. */
+static int swap_in(ps_index *ix, const char *nw, const char *old, ps_error *err) {
+  ps_xdb_close(ix->xdb);
+  ix->xdb = NULL;
+  ps_store_close(ix->store);
+  ix->store = NULL;
+  if (rename(ix->dir, old) != 0 || rename(nw, ix->dir) != 0)
+    return ps_error_set(err, PS_ERR_IO, "%s: swapping in the optimised database: %s",
+                        ix->dir, strerror(errno));
+  remove_tree(old);
+  ps_index *fresh = NULL;
+  int rc = ps_index_open(ix->dir, PS_INDEX_WRITE, &fresh, err);
+  if (rc) return rc;
+  ps_xdb *tx = ix->xdb;
+  ps_store *ts = ix->store;
+  ix->xdb = fresh->xdb;
+  ix->store = fresh->store;
+  fresh->xdb = tx;
+  fresh->store = ts;
+  ps_index_close(fresh);
+  return PS_OK;
+}
+
+/* Compacts the tables of rd (the current database) into DIR.new/xapian and
+ * hard-links the store files beside them: they do not change, since
+ * compaction keeps every docid. */
+static int compact_keep_store(ps_index *ix, ps_index *rd, const char *nw, ps_error *err) {
+  static const char *const store_files[] = {"text.dat", "text.idx"};
+  char xnew[PATH_MAX + 24];
+  snprintf(xnew, sizeof xnew, "%s/xapian", nw);
+  int rc = ps_xdb_compact(rd->xdb, xnew);
+  if (rc) return ps_error_set(err, rc, "%s: compact: %s", xnew, ps_xdb_errmsg(rd->xdb));
+  for (size_t i = 0; i < sizeof store_files / sizeof *store_files; i++) {
+    char from[PATH_MAX + 16], to[PATH_MAX + 32];
+    snprintf(from, sizeof from, "%s/%s", ix->dir, store_files[i]);
+    snprintf(to, sizeof to, "%s/%s", nw, store_files[i]);
+    if (link(from, to) != 0)
+      return ps_error_set(err, PS_ERR_IO, "%s: link: %s", to, strerror(errno));
+  }
+  return PS_OK;
+}
+
+int ps_index_compact(ps_index *ix, ps_error *err) {
+  char nw[PATH_MAX + 8], old[PATH_MAX + 8];
+  ps_index *rd = NULL;
+  if (!ix->writable) return ps_error_set(err, PS_ERR_USAGE, "compacting needs a writer");
+  if (ix->pending) return ps_error_set(err, PS_ERR_USAGE, "compacting with uncommitted changes");
+  snprintf(nw, sizeof nw, "%s.new", ix->dir);
+  snprintf(old, sizeof old, "%s.old", ix->dir);
+  remove_tree(nw);
+  remove_tree(old);
+  int rc = ps_index_open(ix->dir, PS_INDEX_READ, &rd, err);
+  if (rc == PS_OK) rc = mkdir_p(nw, err);
+  if (rc == PS_OK) rc = compact_keep_store(ix, rd, nw, err);
+  ps_index_close(rd);
+  if (rc == PS_OK) rc = swap_in(ix, nw, old, err);
+  else remove_tree(nw);
+  return rc;
+}
+
 int ps_index_optimize(ps_index *ix, ps_error *err) {
   int rc = PS_OK;
   char nw[PATH_MAX + 8], old[PATH_MAX + 8], build[PATH_MAX + 24], xnew[PATH_MAX + 24];
@@ -895,6 +956,10 @@ int ps_index_optimize(ps_index *ix, ps_error *err) {
   /* Read the current state through a reader (the writer's lock is held, so
    * nothing changes under it), write a fresh database beside it. */
   if ((rc = ps_index_open(ix->dir, PS_INDEX_READ, &rd, err))) goto done;
+  if (rd->dead_total == 0) { /* nothing to reclaim: compacting is enough */
+    ps_index_close(rd);
+    return ps_index_compact(ix, err);
+  }
   if ((rc = mkdir_p(nw, err))) goto done;
   snprintf(build, sizeof build, "%s/xapian-build", nw);
   snprintf(xnew, sizeof xnew, "%s/xapian", nw);
@@ -946,29 +1011,7 @@ int ps_index_optimize(ps_index *ix, ps_error *err) {
   remove_tree(build);
   ps_index_close(rd);
   rd = NULL;
-  /* Swap: DIR -> DIR.old, DIR.new -> DIR (recover_swap finishes a crash
-   * between the two), then reopen the writer on the new database. */
-  ps_xdb_close(ix->xdb);
-  ix->xdb = NULL;
-  ps_store_close(ix->store);
-  ix->store = NULL;
-  if (rename(ix->dir, old) != 0 || rename(nw, ix->dir) != 0) {
-    rc = ps_error_set(err, PS_ERR_IO, "%s: swapping in the optimised database: %s",
-                      ix->dir, strerror(errno));
-    goto done;
-  }
-  remove_tree(old);
-  {
-    ps_index *fresh = NULL;
-    if ((rc = ps_index_open(ix->dir, PS_INDEX_WRITE, &fresh, err))) goto done;
-    ps_xdb *tx = ix->xdb;
-    ps_store *ts = ix->store;
-    ix->xdb = fresh->xdb;
-    ix->store = fresh->store;
-    fresh->xdb = tx;
-    fresh->store = ts;
-    ps_index_close(fresh);
-  }
+  rc = swap_in(ix, nw, old, err);
 done:
   ps_xdb_close(built);
   ps_index_close(out);

@@ -924,16 +924,23 @@ static int compact_keep_store(ps_index *ix, ps_index *rd, const char *nw, ps_err
   return PS_OK;
 }
 
+/* Checks that ix may be swapped (a writer with nothing uncommitted) and
+ * clears DIR.new and DIR.old (names into nw and old, PATH_MAX + 8 each). */
+static int swap_prepare(ps_index *ix, const char *what, char *nw, char *old, ps_error *err) {
+  if (!ix->writable) return ps_error_set(err, PS_ERR_USAGE, "%s needs a writer", what);
+  if (ix->pending) return ps_error_set(err, PS_ERR_USAGE, "%s with uncommitted changes", what);
+  snprintf(nw, PATH_MAX + 8, "%s.new", ix->dir);
+  snprintf(old, PATH_MAX + 8, "%s.old", ix->dir);
+  remove_tree(nw);
+  remove_tree(old);
+  return PS_OK;
+}
+
 int ps_index_compact(ps_index *ix, ps_error *err) {
   char nw[PATH_MAX + 8], old[PATH_MAX + 8];
   ps_index *rd = NULL;
-  if (!ix->writable) return ps_error_set(err, PS_ERR_USAGE, "compacting needs a writer");
-  if (ix->pending) return ps_error_set(err, PS_ERR_USAGE, "compacting with uncommitted changes");
-  snprintf(nw, sizeof nw, "%s.new", ix->dir);
-  snprintf(old, sizeof old, "%s.old", ix->dir);
-  remove_tree(nw);
-  remove_tree(old);
-  int rc = ps_index_open(ix->dir, PS_INDEX_READ, &rd, err);
+  int rc = swap_prepare(ix, "compacting", nw, old, err);
+  if (rc == PS_OK) rc = ps_index_open(ix->dir, PS_INDEX_READ, &rd, err);
   if (rc == PS_OK) rc = mkdir_p(nw, err);
   if (rc == PS_OK) rc = compact_keep_store(ix, rd, nw, err);
   ps_index_close(rd);
@@ -947,12 +954,7 @@ int ps_index_optimize(ps_index *ix, ps_error *err) {
   char nw[PATH_MAX + 8], old[PATH_MAX + 8], build[PATH_MAX + 24], xnew[PATH_MAX + 24];
   ps_index *rd = NULL, *out = NULL;
   ps_xdb *built = NULL;
-  if (!ix->writable) return ps_error_set(err, PS_ERR_USAGE, "optimise needs a writer");
-  if (ix->pending) return ps_error_set(err, PS_ERR_USAGE, "optimise with uncommitted changes");
-  snprintf(nw, sizeof nw, "%s.new", ix->dir);
-  snprintf(old, sizeof old, "%s.old", ix->dir);
-  remove_tree(nw);
-  remove_tree(old);
+  if ((rc = swap_prepare(ix, "optimise", nw, old, err))) return rc;
   /* Read the current state through a reader (the writer's lock is held, so
    * nothing changes under it), write a fresh database beside it. */
   if ((rc = ps_index_open(ix->dir, PS_INDEX_READ, &rd, err))) goto done;

@@ -35,6 +35,7 @@ struct ps_index {
   ps_store *store;
   ps_xdoc *doc;            /* writer: reused document builder */
   size_t pending;          /* writer: paragraphs since last commit */
+  size_t pending_bytes;    /* writer: estimated memory they hold */
   uint32_t next_file;      /* writer: next file number */
   /* registry (readers; writers keep it for stats only) */
   ps_file_info *files;     /* sorted by path */
@@ -600,10 +601,13 @@ void ps_index_close(ps_index *ix) {
 
 typedef struct term_ctx {
   ps_xdoc *doc;
+  size_t terms;            /* term occurrences added (memory estimate) */
 } term_ctx;
 
 static int add_term_cb(void *vctx, const char *t, size_t n) {
-  return ps_xdoc_add_term(((term_ctx *)vctx)->doc, t, n, 1);
+  term_ctx *c = vctx;
+  c->terms++;
+  return ps_xdoc_add_term(c->doc, t, n, 1);
 }
 
 /* Adds the boolean filter term prefix+value (value cut at a character
@@ -637,22 +641,19 @@ static int add_project_cb(void *vctx, const char *name, size_t n, int kind) {
   return add_filter(((term_ctx *)vctx)->doc, 'P', name, n);
 }
 
-/* Adds one paragraph: its content terms (from the normalised text), the
- * filter terms of its file and of the projects it names, the date value;
- * then its record in the store. */
-static int add_paragraph(ps_index *ix, const ps_store_rec *rec, const ps_file_info *f,
-                         uint32_t *docid, ps_error *err) {
-  term_ctx tc = {ix->doc};
-  ps_xdoc_clear(ix->doc);
+/* Fills doc (emptied first) with one paragraph's Xapian document: its
+ * content terms (from the normalised text), the filter terms of its file
+ * (region already normalised, once per file) and of the projects it names,
+ * the date value.  Touches no database: safe on any thread. *terms
+ * receives the number of term occurrences. */
+static int build_doc(ps_xdoc *doc, const ps_store_rec *rec, const ps_file_info *f,
+                     const ps_norm *region, size_t *terms) {
+  term_ctx tc = {doc, 0};
+  ps_xdoc_clear(doc);
   int rc = ps_tok_index_terms(rec->norm, rec->norm_len, add_term_cb, &tc);
-  if (rc == PS_OK) rc = add_filter_list(ix->doc, 'Y', f->years);
-  if (rc == PS_OK) rc = add_filter_list(ix->doc, 'T', f->types);
-  if (rc == PS_OK && f->region[0]) {
-    ps_norm rn;
-    rc = ps_tok_normalize(f->region, strlen(f->region), 0, &rn);
-    if (rc == PS_OK) rc = add_filter(ix->doc, 'R', rn.text, rn.len);
-    ps_norm_free(&rn);
-  }
+  if (rc == PS_OK) rc = add_filter_list(doc, 'Y', f->years);
+  if (rc == PS_OK) rc = add_filter_list(doc, 'T', f->types);
+  if (rc == PS_OK && region->len) rc = add_filter(doc, 'R', region->text, region->len);
   if (rc == PS_OK) rc = ps_proj_extract(rec->text, rec->text_len, add_project_cb, &tc);
   if (rc == PS_OK) {
     char date[16] = "";
@@ -660,18 +661,39 @@ static int add_paragraph(ps_index *ix, const ps_store_rec *rec, const ps_file_in
       snprintf(date, sizeof date, "%.4s%.2s%.2s", f->date, f->date + 5, f->date + 8);
     else if (strlen(f->years) >= 4)
       snprintf(date, sizeof date, "%.4s0000", f->years);
-    if (date[0]) rc = ps_xdoc_set_value(ix->doc, PS_SLOT_DATE, date, strlen(date));
+    if (date[0]) rc = ps_xdoc_set_value(doc, PS_SLOT_DATE, date, strlen(date));
   }
-  if (rc) return ps_error_set(err, rc, "out of memory while building terms");
+  *terms = tc.terms;
+  return rc;
+}
+
+/* Bytes the writer holds per uncommitted term occurrence (Xapian's
+ * per-term posting maps), measured on the synthetic corpus (bench/): peak
+ * RSS grows by about this much per occurrence between commits. */
+#define BYTES_PER_TERM 48
+
+/* Writes a built document and its store record. */
+static int write_paragraph(ps_index *ix, const ps_xdoc *doc, const ps_store_rec *rec,
+                           size_t terms, uint32_t *docid, ps_error *err) {
   unsigned id = 0;
-  rc = ps_xdb_add(ix->xdb, ix->doc, &id);
+  int rc = ps_xdb_add(ix->xdb, doc, &id);
   if (rc) return xerr(ix, rc, "adding a paragraph", err);
   rc = ps_store_append(ix->store, id, rec, err);
   if (rc == PS_OK) {
     ix->pending++;
+    ix->pending_bytes += terms * BYTES_PER_TERM + rec->norm_len + rec->text_len;
     *docid = id;
   }
   return rc;
+}
+
+/* Builds and writes one paragraph (region: the file's, normalised). */
+static int add_paragraph(ps_index *ix, const ps_store_rec *rec, const ps_file_info *f,
+                         const ps_norm *region, uint32_t *docid, ps_error *err) {
+  size_t terms = 0;
+  int rc = build_doc(ix->doc, rec, f, region, &terms);
+  if (rc) return ps_error_set(err, rc, "out of memory while building terms");
+  return write_paragraph(ix, ix->doc, rec, terms, docid, err);
 }
 
 static int read_whole(const char *path, char **data, size_t *len, struct stat *sb,
@@ -707,104 +729,178 @@ static int read_whole(const char *path, char **data, size_t *len, struct stat *s
   return rc;
 }
 
-int ps_index_add_file(ps_index *ix, const char *path, const ps_ingest_opts *opts,
-                      ps_add_result *res, ps_error *err) {
-  int rc = PS_OK, found = 0;
-  char abs[PATH_MAX];
-  char *data = NULL;
-  size_t len = 0;
-  struct stat sb;
-  ps_doc *doc = NULL;
-  ps_meta meta;
-  ps_file_info old, nf;
-  memset(&meta, 0, sizeof meta);
-  memset(&old, 0, sizeof old);
-  memset(&nf, 0, sizeof nf);
-  memset(res, 0, sizeof *res);
+static int64_t mtime_ns(const struct stat *sb) {
+  return (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
+}
+
+/* Adding a file happens in three steps (index_internal.h), so that the
+ * middle one, the expensive one, can run on another thread:
+ *   ix_prep_check  (writer)   the registry and stat: is the file unchanged?
+ *   ix_prep_run    (any)      read, hash, parse, normalise, build documents
+ *   ix_prep_apply  (writer)   write documents, store records, registry */
+
+int ix_prep_check(ps_index *ix, const char *path, ps_prep *p, ps_error *err) {
+  int rc;
+  struct stat sb, scs;
+  memset(p, 0, sizeof *p);
+  p->path = path;
   if (!ix->writable) return ps_error_set(err, PS_ERR_USAGE, "database opened read-only");
-  if (ix->sh) return ps_shards_add_file(ix->sh, path, opts, res, err);
-  if (!realpath(path, abs)) return ps_error_set(err, PS_ERR_IO, "%s: %s", path, strerror(errno));
-  if (ix->shard_n && ps_shard_route(abs, ix->shard_n) != ix->shard_i) {
-    res->status = PS_ADD_ELSEWHERE; /* another shard's file */
+  if (!realpath(path, p->abs)) return ps_error_set(err, PS_ERR_IO, "%s: %s", path, strerror(errno));
+  if (ix->shard_n && ps_shard_route(p->abs, ix->shard_n) != ix->shard_i) {
+    p->elsewhere = p->unchanged = 1; /* another shard's file: nothing to do */
     return PS_OK;
   }
-  if ((rc = registry_get(ix, abs, &old, &found, err))) goto done;
-  if (stat(abs, &sb) != 0) {
-    rc = ps_error_set(err, PS_ERR_IO, "%s: %s", path, strerror(errno));
-    goto done;
-  }
-  int64_t mtime = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
-  char sidecar[PATH_MAX];
-  struct stat scs;
-  int64_t sc_mtime = 0;
-  ps_meta_sidecar_path(abs, sidecar, sizeof sidecar);
-  if (sidecar[0] && stat(sidecar, &scs) == 0)
-    sc_mtime = (int64_t)scs.st_mtim.tv_sec * 1000000000 + scs.st_mtim.tv_nsec;
-  int same_sidecar = found && strcmp(old.sidecar, sidecar) == 0 && old.sidecar_mtime_ns == sc_mtime;
-  if (found && same_sidecar && old.size == (uint64_t)sb.st_size && old.mtime_ns == mtime) {
-    res->status = PS_ADD_UNCHANGED;
-    res->paragraphs = old.count;
-    goto done;
-  }
-  if ((rc = read_whole(abs, &data, &len, &sb, err))) goto done;
-  uint64_t hash = fnv1a(data, len);
-  if (found && same_sidecar && old.size == len && old.hash == hash) {
-    /* Touched but not changed: remember the new mtime only. */
-    old.mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
-    rc = registry_put(ix, &old, err);
-    res->status = PS_ADD_UNCHANGED;
-    res->paragraphs = old.count;
-    goto done;
-  }
-  if ((rc = ps_ingest_buffer(path, data, len, opts, &doc, err))) goto done;
-  if ((rc = ps_meta_derive(doc, abs, &meta, err))) goto done;
+  if ((rc = registry_get(ix, p->abs, &p->old, &p->found, err))) return rc;
+  if (stat(p->abs, &sb) != 0) return ps_error_set(err, PS_ERR_IO, "%s: %s", path, strerror(errno));
+  ps_meta_sidecar_path(p->abs, p->sidecar, sizeof p->sidecar);
+  if (p->sidecar[0] && stat(p->sidecar, &scs) == 0) p->sc_mtime = mtime_ns(&scs);
+  p->same_sidecar = p->found && strcmp(p->old.sidecar, p->sidecar) == 0 &&
+                    p->old.sidecar_mtime_ns == p->sc_mtime;
+  p->unchanged = p->same_sidecar && p->old.size == (uint64_t)sb.st_size &&
+                 p->old.mtime_ns == mtime_ns(&sb);
+  return PS_OK;
+}
 
-  nf.file_no = ix->next_file++;
-  nf.path = abs;
-  nf.title = meta.title;
-  nf.date = meta.date;
-  nf.format = (char *)doc->format;
-  nf.years = meta.years;
-  nf.region = meta.region;
-  nf.types = meta.types;
-  nf.issuer = meta.issuer;
-  nf.doc_number = meta.doc_number;
-  nf.categories = meta.categories;
-  nf.tags = meta.tags;
-  nf.sidecar = meta.sidecar;
-  nf.sidecar_mtime_ns = sc_mtime;
-  nf.size = len;
-  nf.mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
-  nf.hash = hash;
-  for (size_t i = 0; i < doc->n_paras && rc == PS_OK; i++) {
-    const ps_para *p = &doc->paras[i];
-    ps_norm norm = {0};
-    if (ps_tok_normalize(p->text, p->len, 0, &norm) != PS_OK) {
-      rc = ps_error_set(err, PS_ERR_NOMEM, "%s: out of memory", path);
+int ix_prep_run(ps_prep *p, const ps_ingest_opts *opts, ps_error *err) {
+  int rc = read_whole(p->abs, &p->data, &p->len, &p->sb, err);
+  if (rc) return rc;
+  p->hash = fnv1a(p->data, p->len);
+  if (p->same_sidecar && p->old.size == p->len && p->old.hash == p->hash) {
+    p->touched = 1; /* touched but not changed */
+    return PS_OK;
+  }
+  if ((rc = ps_ingest_buffer(p->path, p->data, p->len, opts, &p->doc, err))) return rc;
+  if ((rc = ps_meta_derive(p->doc, p->abs, &p->meta, err))) return rc;
+  /* What build_doc reads of the file record. */
+  ps_file_info f = {0};
+  f.years = p->meta.years;
+  f.types = p->meta.types;
+  f.date = p->meta.date;
+  ps_norm region = {0};
+  size_t n = p->doc->n_paras;
+  if (ps_tok_normalize(p->meta.region, strlen(p->meta.region), 0, &region) != PS_OK ||
+      !(p->norms = calloc(n + 1, sizeof *p->norms)) ||
+      !(p->docs = calloc(n + 1, sizeof *p->docs)) ||
+      !(p->terms = calloc(n + 1, sizeof *p->terms))) {
+    ps_norm_free(&region);
+    return ps_error_set(err, PS_ERR_NOMEM, "%s: out of memory", p->path);
+  }
+  for (size_t i = 0; i < n && rc == PS_OK; i++) {
+    const ps_para *pa = &p->doc->paras[i];
+    ps_store_rec rec;
+    if (ps_tok_normalize(pa->text, pa->len, 0, &p->norms[i]) != PS_OK ||
+        !(p->docs[i] = ps_xdoc_new())) {
+      rc = ps_error_set(err, PS_ERR_NOMEM, "%s: out of memory", p->path);
       break;
     }
-    ps_store_rec rec = {nf.file_no, (uint32_t)i, (uint32_t)p->heading_level,
-                        norm.text, norm.len, p->text, p->len,
-                        p->section ? p->section : "", p->section ? strlen(p->section) : 0};
-    uint32_t id = 0;
-    rc = add_paragraph(ix, &rec, &nf, &id, err);
-    if (rc == PS_OK && i == 0) nf.first = id;
-    ps_norm_free(&norm);
+    p->n_built = i + 1;
+    ix_prep_rec(p, i, 0, &rec);
+    if (build_doc(p->docs[i], &rec, &f, &region, &p->terms[i]) != PS_OK)
+      rc = ps_error_set(err, PS_ERR_NOMEM, "%s: out of memory while building terms", p->path);
   }
-  nf.count = (uint32_t)doc->n_paras;
-  if (rc == PS_OK && found) rc = mark_dead(ix, old.first, old.count, err);
+  ps_norm_free(&region);
+  return rc;
+}
+
+void ix_prep_rec(const ps_prep *p, size_t i, uint32_t file_no, ps_store_rec *rec) {
+  const ps_para *pa = &p->doc->paras[i];
+  ps_store_rec r = {file_no, (uint32_t)i, (uint32_t)pa->heading_level,
+                    p->norms[i].text, p->norms[i].len, pa->text, pa->len,
+                    pa->section ? pa->section : "", pa->section ? strlen(pa->section) : 0};
+  *rec = r;
+}
+
+int ix_prep_apply(ps_index *ix, ps_prep *p, ps_add_result *res, ps_error *err) {
+  int rc = PS_OK;
+  memset(res, 0, sizeof *res);
+  if (p->elsewhere) {
+    res->status = PS_ADD_ELSEWHERE;
+    return PS_OK;
+  }
+  if (p->unchanged) {
+    res->status = PS_ADD_UNCHANGED;
+    res->paragraphs = p->old.count;
+    return PS_OK;
+  }
+  if (p->touched) {
+    p->old.mtime_ns = mtime_ns(&p->sb);
+    res->status = PS_ADD_UNCHANGED;
+    res->paragraphs = p->old.count;
+    return registry_put(ix, &p->old, err);
+  }
+  ps_file_info nf;
+  memset(&nf, 0, sizeof nf);
+  nf.file_no = ix->next_file++;
+  nf.path = p->abs;
+  nf.title = p->meta.title;
+  nf.date = p->meta.date;
+  nf.format = (char *)p->doc->format;
+  nf.years = p->meta.years;
+  nf.region = p->meta.region;
+  nf.types = p->meta.types;
+  nf.issuer = p->meta.issuer;
+  nf.doc_number = p->meta.doc_number;
+  nf.categories = p->meta.categories;
+  nf.tags = p->meta.tags;
+  nf.sidecar = p->meta.sidecar;
+  nf.sidecar_mtime_ns = p->sc_mtime;
+  nf.size = p->len;
+  nf.mtime_ns = mtime_ns(&p->sb);
+  nf.hash = p->hash;
+  for (size_t i = 0; i < p->doc->n_paras && rc == PS_OK; i++) {
+    ps_store_rec rec;
+    uint32_t id = 0;
+    ix_prep_rec(p, i, nf.file_no, &rec);
+    rc = write_paragraph(ix, p->docs[i], &rec, p->terms[i], &id, err);
+    if (rc == PS_OK && i == 0) nf.first = id;
+  }
+  nf.count = (uint32_t)p->doc->n_paras;
+  if (rc == PS_OK && p->found) rc = mark_dead(ix, p->old.first, p->old.count, err);
   if (rc == PS_OK) rc = registry_put(ix, &nf, err);
   if (rc == PS_OK) rc = meta_set_u64(ix, "ps:next_file", ix->next_file, err);
   if (rc == PS_OK) {
     res->status = PS_ADD_INDEXED;
-    res->paragraphs = doc->n_paras;
-    res->replaced = found;
+    res->paragraphs = p->doc->n_paras;
+    res->replaced = p->found;
   }
-done:
-  if (found) file_info_clear(&old);
-  ps_meta_free(&meta);
-  ps_doc_free(doc);
-  free(data);
+  return rc;
+}
+
+int ix_prep_current(ps_index *ix, const ps_prep *p, int *current, ps_error *err) {
+  ps_file_info now;
+  int found = 0;
+  int rc = registry_get(ix, p->abs, &now, &found, err);
+  if (rc) return rc;
+  *current = found == p->found &&
+             (!found || (now.first == p->old.first && now.count == p->old.count &&
+                         now.mtime_ns == p->old.mtime_ns));
+  if (found) file_info_clear(&now);
+  return PS_OK;
+}
+
+void ix_prep_free(ps_prep *p) {
+  if (!p) return;
+  if (p->found) file_info_clear(&p->old);
+  for (size_t i = 0; p->norms && i < p->n_built; i++) ps_norm_free(&p->norms[i]);
+  for (size_t i = 0; p->docs && i < p->n_built; i++) ps_xdoc_free(p->docs[i]);
+  free(p->norms);
+  free(p->docs);
+  free(p->terms);
+  ps_meta_free(&p->meta);
+  ps_doc_free(p->doc);
+  free(p->data);
+  memset(p, 0, sizeof *p);
+}
+
+int ps_index_add_file(ps_index *ix, const char *path, const ps_ingest_opts *opts,
+                      ps_add_result *res, ps_error *err) {
+  ps_prep p;
+  memset(res, 0, sizeof *res);
+  if (ix->writable && ix->sh) return ps_shards_add_file(ix->sh, path, opts, res, err);
+  int rc = ix_prep_check(ix, path, &p, err);
+  if (rc == PS_OK && !p.unchanged) rc = ix_prep_run(&p, opts, err);
+  if (rc == PS_OK) rc = ix_prep_apply(ix, &p, res, err);
+  ix_prep_free(&p);
   return rc;
 }
 
@@ -877,6 +973,10 @@ size_t ps_index_pending(const ps_index *ix) {
   return ix->sh ? ps_shards_pending(ix->sh) : ix->pending;
 }
 
+size_t ps_index_pending_bytes(const ps_index *ix) { return ix->pending_bytes; }
+
+int ps_index__sharded(const ps_index *ix) { return ix->sh != NULL; }
+
 int ps_index_commit(ps_index *ix, ps_error *err) {
   uint64_t dat_len, idx_len;
   if (!ix->writable) return ps_error_set(err, PS_ERR_USAGE, "database opened read-only");
@@ -885,7 +985,7 @@ int ps_index_commit(ps_index *ix, ps_error *err) {
   if (rc == PS_OK) rc = meta_set_u64(ix, "ps:dat_len", dat_len, err);
   if (rc == PS_OK) rc = meta_set_u64(ix, "ps:idx_len", idx_len, err);
   if (rc == PS_OK && (rc = ps_xdb_commit(ix->xdb))) rc = xerr(ix, rc, "commit", err);
-  if (rc == PS_OK) ix->pending = 0;
+  if (rc == PS_OK) ix->pending = ix->pending_bytes = 0;
   return rc;
 }
 
@@ -970,21 +1070,93 @@ static void remove_tree(const char *path) {
   nftw(path, unlink_cb, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Swap: DIR -> DIR.old, DIR.new -> DIR (recover_swap finishes a crash
+ * between the two), then reopen the writer on the new database. */
+static int swap_in(ps_index *ix, const char *nw, const char *old, ps_error *err) {
+  ps_xdb_close(ix->xdb);
+  ix->xdb = NULL;
+  ps_store_close(ix->store);
+  ix->store = NULL;
+  if (rename(ix->dir, old) != 0 || rename(nw, ix->dir) != 0)
+    return ps_error_set(err, PS_ERR_IO, "%s: swapping in the optimised database: %s",
+                        ix->dir, strerror(errno));
+  remove_tree(old);
+  ps_index *fresh = NULL;
+  int rc = ps_index_open(ix->dir, PS_INDEX_WRITE, &fresh, err);
+  if (rc) return rc;
+  ps_xdb *tx = ix->xdb;
+  ps_store *ts = ix->store;
+  ix->xdb = fresh->xdb;
+  ix->store = fresh->store;
+  fresh->xdb = tx;
+  fresh->store = ts;
+  ps_index_close(fresh);
+  return PS_OK;
+}
+
+/* Compacts the tables of rd (the current database) into DIR.new/xapian and
+ * hard-links the store files beside them: they do not change, since
+ * compaction keeps every docid. */
+static int compact_keep_store(ps_index *ix, ps_index *rd, const char *nw, ps_error *err) {
+  static const char *const store_files[] = {"text.dat", "text.idx"};
+  char xnew[PATH_MAX + 24];
+  snprintf(xnew, sizeof xnew, "%s/xapian", nw);
+  int rc = ps_xdb_compact(rd->xdb, xnew);
+  if (rc) return ps_error_set(err, rc, "%s: compact: %s", xnew, ps_xdb_errmsg(rd->xdb));
+  for (size_t i = 0; i < sizeof store_files / sizeof *store_files; i++) {
+    char from[PATH_MAX + 16], to[PATH_MAX + 32];
+    snprintf(from, sizeof from, "%s/%s", ix->dir, store_files[i]);
+    snprintf(to, sizeof to, "%s/%s", nw, store_files[i]);
+    if (link(from, to) != 0)
+      return ps_error_set(err, PS_ERR_IO, "%s: link: %s", to, strerror(errno));
+  }
+  return PS_OK;
+}
+
+/* Checks that ix may be swapped (a writer with nothing uncommitted) and
+ * clears DIR.new and DIR.old (names into nw and old, PATH_MAX + 8 each). */
+static int swap_prepare(ps_index *ix, const char *what, char *nw, char *old, ps_error *err) {
+  if (!ix->writable) return ps_error_set(err, PS_ERR_USAGE, "%s needs a writer", what);
+  if (ix->pending) return ps_error_set(err, PS_ERR_USAGE, "%s with uncommitted changes", what);
+  snprintf(nw, PATH_MAX + 8, "%s.new", ix->dir);
+  snprintf(old, PATH_MAX + 8, "%s.old", ix->dir);
+  remove_tree(nw);
+  remove_tree(old);
+  return PS_OK;
+}
+
+int ps_index_compact(ps_index *ix, ps_error *err) {
+  char nw[PATH_MAX + 8], old[PATH_MAX + 8];
+  ps_index *rd = NULL;
+  if (ix->sh) /* each shard: optimising a shard with nothing superseded compacts it */
+    return ix->writable ? ps_shards_optimize(ix->sh, err)
+                        : ps_error_set(err, PS_ERR_USAGE, "compacting needs a writer");
+  int rc = swap_prepare(ix, "compacting", nw, old, err);
+  if (rc == PS_OK) rc = ps_index_open(ix->dir, PS_INDEX_READ, &rd, err);
+  if (rc == PS_OK) rc = mkdir_p(nw, err);
+  if (rc == PS_OK) rc = compact_keep_store(ix, rd, nw, err);
+  ps_index_close(rd);
+  if (rc == PS_OK) rc = swap_in(ix, nw, old, err);
+  else remove_tree(nw);
+  return rc;
+}
+
 int ps_index_optimize(ps_index *ix, ps_error *err) {
   int rc = PS_OK;
   char nw[PATH_MAX + 8], old[PATH_MAX + 8], build[PATH_MAX + 24], xnew[PATH_MAX + 24];
   ps_index *rd = NULL, *out = NULL;
   ps_xdb *built = NULL;
-  if (!ix->writable) return ps_error_set(err, PS_ERR_USAGE, "optimise needs a writer");
-  if (ix->sh) return ps_shards_optimize(ix->sh, err);
-  if (ix->pending) return ps_error_set(err, PS_ERR_USAGE, "optimise with uncommitted changes");
-  snprintf(nw, sizeof nw, "%s.new", ix->dir);
-  snprintf(old, sizeof old, "%s.old", ix->dir);
-  remove_tree(nw);
-  remove_tree(old);
+  if (ix->sh) /* each shard on its own */
+    return ix->writable ? ps_shards_optimize(ix->sh, err)
+                        : ps_error_set(err, PS_ERR_USAGE, "optimise needs a writer");
+  if ((rc = swap_prepare(ix, "optimise", nw, old, err))) return rc;
   /* Read the current state through a reader (the writer's lock is held, so
    * nothing changes under it), write a fresh database beside it. */
   if ((rc = ps_index_open(ix->dir, PS_INDEX_READ, &rd, err))) goto done;
+  if (rd->dead_total == 0) { /* nothing to reclaim: compacting is enough */
+    ps_index_close(rd);
+    return ps_index_compact(ix, err);
+  }
   if ((rc = mkdir_p(nw, err))) goto done;
   snprintf(build, sizeof build, "%s/xapian-build", nw);
   snprintf(xnew, sizeof xnew, "%s/xapian", nw);
@@ -993,6 +1165,11 @@ int ps_index_optimize(ps_index *ix, ps_error *err) {
   for (size_t i = 0; i < rd->n_files && rc == PS_OK; i++) {
     ps_file_info f = rd->files[i];
     uint32_t first = 0;
+    ps_norm region = {0};
+    if (ps_tok_normalize(f.region, strlen(f.region), 0, &region) != PS_OK) {
+      rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+      break;
+    }
     for (uint32_t k = 0; k < f.count && rc == PS_OK; k++) {
       ps_store_rec rec;
       if (ps_store_get(rd->store, f.first + k, &rec) != PS_OK) {
@@ -1001,9 +1178,10 @@ int ps_index_optimize(ps_index *ix, ps_error *err) {
         break;
       }
       uint32_t id;
-      rc = add_paragraph(out, &rec, &f, &id, err);
+      rc = add_paragraph(out, &rec, &f, &region, &id, err);
       if (k == 0) first = id;
     }
+    ps_norm_free(&region);
     f.first = first;
     if (rc == PS_OK) rc = registry_put(out, &f, err);
   }
@@ -1035,29 +1213,7 @@ int ps_index_optimize(ps_index *ix, ps_error *err) {
   remove_tree(build);
   ps_index_close(rd);
   rd = NULL;
-  /* Swap: DIR -> DIR.old, DIR.new -> DIR (recover_swap finishes a crash
-   * between the two), then reopen the writer on the new database. */
-  ps_xdb_close(ix->xdb);
-  ix->xdb = NULL;
-  ps_store_close(ix->store);
-  ix->store = NULL;
-  if (rename(ix->dir, old) != 0 || rename(nw, ix->dir) != 0) {
-    rc = ps_error_set(err, PS_ERR_IO, "%s: swapping in the optimised database: %s",
-                      ix->dir, strerror(errno));
-    goto done;
-  }
-  remove_tree(old);
-  {
-    ps_index *fresh = NULL;
-    if ((rc = ps_index_open(ix->dir, PS_INDEX_WRITE, &fresh, err))) goto done;
-    ps_xdb *tx = ix->xdb;
-    ps_store *ts = ix->store;
-    ix->xdb = fresh->xdb;
-    ix->store = fresh->store;
-    fresh->xdb = tx;
-    fresh->store = ts;
-    ps_index_close(fresh);
-  }
+  rc = swap_in(ix, nw, old, err);
 done:
   ps_xdb_close(built);
   ps_index_close(out);

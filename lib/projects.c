@@ -230,6 +230,11 @@ static const char *const NUMERAL_CHARS = "一二两三四五六七八九十百�
 typedef struct text {
   uint32_t *cp; /* the paragraph without whitespace */
   size_t n;
+  /* The same characters in UTF-8 (invalid input re-encoded as U+FFFD) and
+   * the byte offset of each (off[n] = total): the word lists are matched
+   * by comparing bytes, without decoding the words at every position. */
+  unsigned char *b;
+  uint32_t *off;
 } text;
 
 /* Decodes one UTF-8 sequence at s[0..len); invalid bytes give U+FFFD (a
@@ -301,25 +306,35 @@ static int in_charset(uint32_t c, const char *set) {
   return 0;
 }
 
-/* Length in code points of word when it occurs at t[pos..], else 0. */
+/* Number of code points of the UTF-8 string w[0..n). */
+static size_t cp_count(const unsigned char *w, size_t n) {
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) k += (w[i] & 0xC0) != 0x80;
+  return k;
+}
+
+/* Length in code points of word when it occurs at t[pos..], else 0.  (Hot:
+ * called for every position with every list word, so it compares bytes
+ * and stops at the first difference.) */
 static size_t match_at(const text *t, size_t pos, const char *word) {
-  const unsigned char *s = (const unsigned char *)word;
-  size_t i = 0, k = 0, adv;
-  while (s[i]) {
-    if (pos + k >= t->n || utf8_next(s + i, CONST_CP_MAX, &adv) != t->cp[pos + k]) return 0;
-    i += adv;
-    k++;
+  if (pos >= t->n) return 0;
+  const unsigned char *p = t->b + t->off[pos], *e = t->b + t->off[t->n];
+  const unsigned char *w = (const unsigned char *)word;
+  size_t k = 0;
+  for (; *w; w++, p++) {
+    if (p == e || *p != *w) return 0;
+    k += (*w & 0xC0) != 0x80;
   }
   return k;
 }
 
-/* Length of word when it ends exactly at t[..end), else 0. */
+/* Length of word when it ends exactly at t[..end), else 0.  A byte match
+ * starts on a character boundary since word starts with a lead byte. */
 static size_t match_end(const text *t, size_t end, const char *word) {
-  const unsigned char *s = (const unsigned char *)word;
-  size_t k = 0;
-  for (size_t i = 0; s[i]; i++) k += (s[i] & 0xC0) != 0x80; /* code points */
-  if (k > end) return 0;
-  return match_at(t, end - k, word) == k ? k : 0;
+  if (end > t->n) return 0;
+  size_t wl = strlen(word), be = t->off[end];
+  if (wl == 0 || wl > be || memcmp(t->b + be - wl, word, wl) != 0) return 0;
+  return cp_count((const unsigned char *)word, wl);
 }
 
 /* Longest word of list occurring at t[pos..]. */
@@ -888,12 +903,19 @@ int ps_proj_extract(const char *text_in, size_t len, ps_proj_fn fn, void *ctx) {
   int rc = PS_OK;
 
   t.cp = malloc((len + 1) * sizeof *t.cp);
+  t.off = malloc((len + 1) * sizeof *t.off);
+  t.b = malloc(len * 3 + 8); /* an invalid byte becomes 3 (U+FFFD) */
   buf = malloc(len * 4 + 8);
-  if (!t.cp || !buf) { rc = PS_ERR_NOMEM; goto done; }
+  if (!t.cp || !t.off || !t.b || !buf) { rc = PS_ERR_NOMEM; goto done; }
+  size_t bl0 = 0;
   for (size_t i = 0, adv; i < len; i += adv) {
     uint32_t ch = utf8_next((const unsigned char *)text_in + i, len - i, &adv);
-    if (!is_space(ch)) t.cp[t.n++] = ch;
+    if (is_space(ch)) continue;
+    t.off[t.n] = (uint32_t)bl0;
+    bl0 += utf8_put(ch, (char *)t.b + bl0);
+    t.cp[t.n++] = ch;
   }
+  t.off[t.n] = (uint32_t)bl0;
 
   if (rc == PS_OK) rc = rule_quotes(&t, &c);
   if (rc == PS_OK) rc = rule_suffix(&t, &c);
@@ -923,6 +945,8 @@ done:
   free(c.v);
   free(buf);
   free(t.cp);
+  free(t.off);
+  free(t.b);
   return rc;
 }
 

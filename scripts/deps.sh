@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Policy Search needs to build, run and test,
-# when any is missing.  Needs root (or sudo).
+# when any is missing.  Needs root (or sudo).  --bench adds the peers that
+# bench/run.py measures against (not needed to build or test).
 set -euo pipefail
 pkgs=(build-essential g++ cmake pkg-config python3
       libxapian-dev xapian-tools libcjson-dev libutf8proc-dev libxml2-dev
@@ -13,6 +14,8 @@ pkgs=(build-essential g++ cmake pkg-config python3
       # policy-serve is built on libmicrohttpd; tests/browser_serve.py drives
       # headless Chromium through chromedriver; bench/serve-load.sh runs wrk
       libmicrohttpd-dev chromium chromium-driver wrk)
+# bench/run.py: Groonga, ripgrep, /usr/bin/time -v (SQLite comes with python3)
+[ "${1:-}" = "--bench" ] && pkgs+=(groonga-bin ripgrep time)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -132,7 +132,9 @@ int ps_index_optimize(ps_index *ix, ps_error *err);
 
 /* ---- reading ---- */
 
-/* The Xapian handle, for building searches.  Borrowed: lives as long as ix. */
+/* The Xapian handle, for building searches.  Borrowed: lives as long as ix.
+ * On a sharded database: the shards' databases combined (read-only; NULL
+ * for a sharded writer). */
 ps_xdb *ps_index_xdb(ps_index *ix);
 
 /* Is docid a current (not superseded) paragraph? */

@@ -283,6 +283,13 @@ void ps_shards_stats(const ps_shards *sh, ps_index_stats *out) {
   }
 }
 
+int ps_shards_check(const ps_shards *sh, ps_error *err) {
+  int rc = PS_OK;
+  for (unsigned i = 0; i < sh->n && rc == PS_OK; i++)
+    if ((rc = ps_index__check(sh->part[i], err))) ps_error_prefix(err, "shard %u", i);
+  return rc;
+}
+
 int ps_shards_reopen(ps_shards *sh, int *changed, ps_error *err) {
   int any = 0, rc = PS_OK;
   for (unsigned i = 0; i < sh->n && rc == PS_OK; i++) {

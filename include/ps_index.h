@@ -163,7 +163,9 @@ typedef struct ps_index_stats {
 } ps_index_stats;
 void ps_index_stats_get(const ps_index *ix, ps_index_stats *out);
 
-/* Readers: moves to the latest commit (new files appear).  *changed may be NULL. */
+/* Readers: moves to the latest commit (new files appear).  *changed may be NULL.
+ * If it fails part-way (a remote shard's text replica behind that shard),
+ * searches fail with PS_ERR_RETRY until a later reopen succeeds. */
 int ps_index_reopen(ps_index *ix, int *changed, ps_error *err);
 
 #ifdef __cplusplus

@@ -158,7 +158,9 @@ int ps_index_compact(ps_index *ix, ps_error *err);
 
 /* ---- reading ---- */
 
-/* The Xapian handle, for building searches.  Borrowed: lives as long as ix. */
+/* The Xapian handle, for building searches.  Borrowed: lives as long as ix.
+ * On a sharded database: the shards' databases combined (read-only; NULL
+ * for a sharded writer). */
 ps_xdb *ps_index_xdb(ps_index *ix);
 
 /* Is docid a current (not superseded) paragraph? */
@@ -187,7 +189,9 @@ typedef struct ps_index_stats {
 } ps_index_stats;
 void ps_index_stats_get(const ps_index *ix, ps_index_stats *out);
 
-/* Readers: moves to the latest commit (new files appear).  *changed may be NULL. */
+/* Readers: moves to the latest commit (new files appear).  *changed may be NULL.
+ * If it fails part-way (a remote shard's text replica behind that shard),
+ * searches fail with PS_ERR_RETRY until a later reopen succeeds. */
 int ps_index_reopen(ps_index *ix, int *changed, ps_error *err);
 
 #ifdef __cplusplus

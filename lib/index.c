@@ -45,6 +45,8 @@ struct ps_index {
   size_t n_dead;
   size_t dead_total;
   unsigned shard_i, shard_n; /* a shard: its place ("ps:shard"); shard_n 0 otherwise */
+  char remote[300];        /* "HOST:PORT" of a remote shard's tables, else "" */
+  int stale;               /* readers: a reopen did not finish (ps_index__check) */
   ps_shards *sh;           /* a sharded database: everything goes through it
                               (shard_index.c) and the fields above are unused */
 };
@@ -456,6 +458,7 @@ static int index_open_with(const char *dir, const char *host, unsigned port, int
   if (ix->writable && (rc = mkdir_p(dir, err))) goto done;
   snprintf(xpath, sizeof xpath, "%s/xapian", dir);
   if (host) {
+    snprintf(ix->remote, sizeof ix->remote, "%s:%u", host, port);
     rc = ps_xdb_open_remote(host, port, 0, &ix->xdb);
     if (rc && ix->xdb)
       ps_error_set(err, rc, "shard served at %s:%u: %s (is xapian-tcpsrv running there?)",
@@ -1050,12 +1053,36 @@ int ps_index_reopen(ps_index *ix, int *changed, ps_error *err) {
   if (ix->sh) return ps_shards_reopen(ix->sh, changed, err);
   int rc = ps_xdb_reopen(ix->xdb, &ch);
   if (rc) return xerr(ix, rc, "reopen", err);
+  /* A reopen that failed half-way (Xapian moved, the store could not:
+   * a remote shard's replica not synced yet) is finished by the next one,
+   * even when Xapian has nothing newer then. */
+  ch |= ix->stale;
   if (changed) *changed = ch;
   if (!ch) return PS_OK;
+  ix->stale = 1;
   if ((rc = meta_get_u64(ix, "ps:dat_len", &dat_len, err))) return rc;
   if ((rc = meta_get_u64(ix, "ps:idx_len", &idx_len, err))) return rc;
-  if ((rc = ps_store_remap(ix->store, dat_len, idx_len, err))) return rc;
-  return registry_load(ix, err);
+  if ((rc = ps_store_remap(ix->store, dat_len, idx_len, err))) {
+    if (ix->remote[0])
+      ps_error_prefix(err, "replica of the text store of the shard served at %s is behind "
+                      "that shard's last commit (copy text.dat, text.idx and text.id from "
+                      "it, then reopen)", ix->remote);
+    return rc;
+  }
+  if ((rc = registry_load(ix, err))) return rc;
+  ix->stale = 0;
+  return PS_OK;
+}
+
+int ps_index__check(const ps_index *ix, ps_error *err) {
+  if (ix->sh) return ps_shards_check(ix->sh, err);
+  if (ix->stale)
+    return ps_error_set(err, PS_ERR_RETRY,
+                        "%s: the database moved to a newer commit that could not be read "
+                        "completely%s%s%s; reopen when it can", ix->dir,
+                        ix->remote[0] ? " (the text replica of the shard served at " : "",
+                        ix->remote[0] ? ix->remote : "", ix->remote[0] ? " is behind)" : "");
+  return PS_OK;
 }
 
 /* ---- optimise ---- */

@@ -86,6 +86,10 @@ void ps_index__shard(const ps_index *ix, unsigned *i, unsigned *n);
  * PS_ERR_USAGE when it holds documents but is no shard. */
 int ps_index__mark_shard(ps_index *ix, unsigned i, unsigned n, ps_error *err);
 
+/* PS_OK, or PS_ERR_RETRY with a message when a reopen of ix (or of one of
+ * its shards) did not finish: searching it now could miss paragraphs. */
+int ps_index__check(const ps_index *ix, ps_error *err);
+
 /* ---- shard_index.c, for index.c: the ps_index functions of a sharded
  * database (same contracts as in ps_index.h) ---- */
 
@@ -110,5 +114,6 @@ const ps_file_info *ps_shards_file_by_no(const ps_shards *sh, uint32_t file_no);
 const ps_file_info *ps_shards_files(const ps_shards *sh, size_t *n);
 void ps_shards_stats(const ps_shards *sh, ps_index_stats *out);
 int ps_shards_reopen(ps_shards *sh, int *changed, ps_error *err);
+int ps_shards_check(const ps_shards *sh, ps_error *err);
 
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "index_internal.h"
 #include "ps_tok.h"
 #include "ps_xapian.h"
 
@@ -1314,6 +1315,7 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
     rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
     goto done;
   }
+  if ((rc = ps_index__check(ix, err))) goto done; /* a reopen left unfinished */
   if ((rc = ps_query_parse(q, &pq, err))) goto done;
   implied = calloc(pq->root->n_kids + 1, 1);
   if (!implied) {

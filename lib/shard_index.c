@@ -87,7 +87,6 @@ static int combine(ps_shards *sh, ps_error *err) {
     ps_xdb_close(c);
     return rc;
   }
-  ps_xdb_close(sh->xdb);
   sh->xdb = c;
   return PS_OK;
 }
@@ -284,6 +283,13 @@ void ps_shards_stats(const ps_shards *sh, ps_index_stats *out) {
   }
 }
 
+int ps_shards_check(const ps_shards *sh, ps_error *err) {
+  int rc = PS_OK;
+  for (unsigned i = 0; i < sh->n && rc == PS_OK; i++)
+    if ((rc = ps_index__check(sh->part[i], err))) ps_error_prefix(err, "shard %u", i);
+  return rc;
+}
+
 int ps_shards_reopen(ps_shards *sh, int *changed, ps_error *err) {
   int any = 0, rc = PS_OK;
   for (unsigned i = 0; i < sh->n && rc == PS_OK; i++) {
@@ -291,11 +297,12 @@ int ps_shards_reopen(ps_shards *sh, int *changed, ps_error *err) {
     if ((rc = ps_index_reopen(sh->part[i], &ch, err))) ps_error_prefix(err, "shard %u", i);
     any |= ch;
   }
-  /* A fresh combination and registry even after a failure part-way: the
-   * parts that did move must not be seen through stale arrays. */
+  /* The combined handle shares the parts' databases, so it has moved with
+   * them (and stays the same handle for callers).  The merged registry is
+   * rebuilt even after a failure part-way: the parts that did move must not
+   * be seen through stale arrays. */
   if (any) {
-    int r2 = combine(sh, rc ? NULL : err);
-    if (r2 == PS_OK) r2 = merge_registry(sh, rc ? NULL : err);
+    int r2 = merge_registry(sh, rc ? NULL : err);
     if (rc == PS_OK) rc = r2;
   }
   if (changed) *changed = any;

@@ -262,7 +262,7 @@ int ps_answer_doc(ps_index *ix, const char *path, size_t para, size_t before, si
   cJSON *arr = cJSON_AddArrayToObject(o, "paragraphs");
   for (size_t k = first; arr && k <= last; k++) {
     ps_store_rec rec;
-    if (ps_index_para(ix, f->first + (uint32_t)k, &rec) != PS_OK) {
+    if (ps_index_para(ix, ps_index_file_docid(ix, f, (uint32_t)k), &rec) != PS_OK) {
       rc = ps_error_set(err, PS_ERR_CORRUPT, "paragraph %zu of %s missing from the store", k,
                         f->path);
       break;

@@ -44,6 +44,9 @@ typedef struct ps_hit {
   const char *section;       /* borrowed from the index */
   const char *text;          /* the paragraph as written, borrowed */
   size_t text_len;
+  const char *projects;      /* the project names the paragraph mentions, each
+                                followed by '\n' (borrowed, like text) */
+  size_t projects_len;
   ps_span *highlights;       /* owned: every match of every word, sorted, merged */
   size_t n_highlights;
   int related;               /* 0: matches the query as typed; 1: a related hit

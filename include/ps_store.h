@@ -37,6 +37,9 @@ typedef struct ps_store_rec {
   size_t text_len;
   const char *section;   /* section path */
   size_t section_len;
+  const char *projects;  /* the project names the paragraph mentions
+                            (ps_projects.h), each followed by '\n' */
+  size_t projects_len;
 } ps_store_rec;
 
 /* Opens the store of database directory dir.  Writers (writable != 0) create

@@ -80,7 +80,11 @@ cJSON *ps_browse_facets(const ps_results *r) {
     bad |= count_list(&year, h->file->years);
     if (h->file->region[0]) bad |= count(&region, h->file->region, strlen(h->file->region));
     bad |= count_list(&type, h->file->types);
-    bad |= ps_proj_extract(h->text, h->text_len, project_cb, &project) != PS_OK;
+    for (const char *s = h->projects, *e = s + (s ? h->projects_len : 0), *nl; s && s < e && !bad;
+         s = nl + 1) {
+      if (!(nl = memchr(s, '\n', (size_t)(e - s)))) break;
+      bad |= project_cb(&project, s, (size_t)(nl - s), 0) != 0;
+    }
   }
   cJSON *o = bad ? NULL : cJSON_CreateObject();
   if (o) {

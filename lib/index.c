@@ -605,6 +605,9 @@ void ps_index_close(ps_index *ix) {
 typedef struct term_ctx {
   ps_xdoc *doc;
   size_t terms;            /* term occurrences added (memory estimate) */
+  char *names;             /* the project names, each + '\n' (NULL: not wanted) */
+  size_t names_len, names_cap;
+  int want_names;
 } term_ctx;
 
 static int add_term_cb(void *vctx, const char *t, size_t n) {
@@ -641,17 +644,33 @@ static int add_filter_list(ps_xdoc *doc, char prefix, const char *list) {
 
 static int add_project_cb(void *vctx, const char *name, size_t n, int kind) {
   (void)kind;
-  return add_filter(((term_ctx *)vctx)->doc, 'P', name, n);
+  term_ctx *c = vctx;
+  if (c->want_names) {
+    if (c->names_len + n + 2 > c->names_cap) {
+      size_t cap = (c->names_len + n + 2) * 2;
+      char *nb = realloc(c->names, cap);
+      if (!nb) return PS_ERR_NOMEM;
+      c->names = nb;
+      c->names_cap = cap;
+    }
+    memcpy(c->names + c->names_len, name, n);
+    c->names_len += n;
+    c->names[c->names_len++] = '\n';
+    c->names[c->names_len] = '\0';
+  }
+  return add_filter(c->doc, 'P', name, n);
 }
 
 /* Fills doc (emptied first) with one paragraph's Xapian document: its
  * content terms (from the normalised text), the filter terms of its file
  * (region already normalised, once per file) and of the projects it names,
  * the date value.  Touches no database: safe on any thread. *terms
- * receives the number of term occurrences. */
+ * receives the number of term occurrences; names, when not NULL, the
+ * project names for the store (malloc'd, each followed by '\n'; NULL when
+ * there are none). */
 static int build_doc(ps_xdoc *doc, const ps_store_rec *rec, const ps_file_info *f,
-                     const ps_norm *region, size_t *terms) {
-  term_ctx tc = {doc, 0};
+                     const ps_norm *region, size_t *terms, char **names) {
+  term_ctx tc = {doc, 0, NULL, 0, 0, names != NULL};
   ps_xdoc_clear(doc);
   int rc = ps_tok_index_terms(rec->norm, rec->norm_len, add_term_cb, &tc);
   if (rc == PS_OK) rc = add_filter_list(doc, 'Y', f->years);
@@ -667,6 +686,8 @@ static int build_doc(ps_xdoc *doc, const ps_store_rec *rec, const ps_file_info *
     if (date[0]) rc = ps_xdoc_set_value(doc, PS_SLOT_DATE, date, strlen(date));
   }
   *terms = tc.terms;
+  if (names && rc == PS_OK) *names = tc.names;
+  else free(tc.names);
   return rc;
 }
 
@@ -694,7 +715,7 @@ static int write_paragraph(ps_index *ix, const ps_xdoc *doc, const ps_store_rec 
 static int add_paragraph(ps_index *ix, const ps_store_rec *rec, const ps_file_info *f,
                          const ps_norm *region, uint32_t *docid, ps_error *err) {
   size_t terms = 0;
-  int rc = build_doc(ix->doc, rec, f, region, &terms);
+  int rc = build_doc(ix->doc, rec, f, region, &terms, NULL);
   if (rc) return ps_error_set(err, rc, "out of memory while building terms");
   return write_paragraph(ix, ix->doc, rec, terms, docid, err);
 }
@@ -784,7 +805,8 @@ int ix_prep_run(ps_prep *p, const ps_ingest_opts *opts, ps_error *err) {
   if (ps_tok_normalize(p->meta.region, strlen(p->meta.region), 0, &region) != PS_OK ||
       !(p->norms = calloc(n + 1, sizeof *p->norms)) ||
       !(p->docs = calloc(n + 1, sizeof *p->docs)) ||
-      !(p->terms = calloc(n + 1, sizeof *p->terms))) {
+      !(p->terms = calloc(n + 1, sizeof *p->terms)) ||
+      !(p->projects = calloc(n + 1, sizeof *p->projects))) {
     ps_norm_free(&region);
     return ps_error_set(err, PS_ERR_NOMEM, "%s: out of memory", p->path);
   }
@@ -798,7 +820,7 @@ int ix_prep_run(ps_prep *p, const ps_ingest_opts *opts, ps_error *err) {
     }
     p->n_built = i + 1;
     ix_prep_rec(p, i, 0, &rec);
-    if (build_doc(p->docs[i], &rec, &f, &region, &p->terms[i]) != PS_OK)
+    if (build_doc(p->docs[i], &rec, &f, &region, &p->terms[i], &p->projects[i]) != PS_OK)
       rc = ps_error_set(err, PS_ERR_NOMEM, "%s: out of memory while building terms", p->path);
   }
   ps_norm_free(&region);
@@ -809,7 +831,12 @@ void ix_prep_rec(const ps_prep *p, size_t i, uint32_t file_no, ps_store_rec *rec
   const ps_para *pa = &p->doc->paras[i];
   ps_store_rec r = {file_no, (uint32_t)i, (uint32_t)pa->heading_level,
                     p->norms[i].text, p->norms[i].len, pa->text, pa->len,
-                    pa->section ? pa->section : "", pa->section ? strlen(pa->section) : 0};
+                    pa->section ? pa->section : "", pa->section ? strlen(pa->section) : 0,
+                    NULL, 0};
+  if (p->projects && p->projects[i]) {
+    r.projects = p->projects[i];
+    r.projects_len = strlen(p->projects[i]);
+  }
   *rec = r;
 }
 
@@ -886,6 +913,8 @@ void ix_prep_free(ps_prep *p) {
   if (p->found) file_info_clear(&p->old);
   for (size_t i = 0; p->norms && i < p->n_built; i++) ps_norm_free(&p->norms[i]);
   for (size_t i = 0; p->docs && i < p->n_built; i++) ps_xdoc_free(p->docs[i]);
+  for (size_t i = 0; p->projects && i < p->n_built; i++) free(p->projects[i]);
+  free(p->projects);
   free(p->norms);
   free(p->docs);
   free(p->terms);

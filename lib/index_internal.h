@@ -48,6 +48,7 @@ typedef struct ps_prep {
   ps_norm *norms;            /* per paragraph */
   ps_xdoc **docs;            /* per paragraph, built */
   size_t *terms;             /* per paragraph: term occurrences */
+  char **projects;           /* per paragraph: project names for the store */
   size_t n_built;            /* entries of norms/docs to free */
 } ps_prep;
 

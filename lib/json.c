@@ -88,7 +88,11 @@ cJSON *ps_json_hit(const ps_hit *h, int with_score) {
   cJSON_AddItemToObject(o, "snippet_highlights", spans_json(sn.text, sn.spans, sn.n_spans));
   cJSON_AddItemToObject(o, "highlights", spans_json(h->text, h->highlights, h->n_highlights));
   cJSON *projects = cJSON_AddArrayToObject(o, "projects");
-  if (projects) ps_proj_extract(h->text, h->text_len, add_project, projects);
+  for (const char *s = h->projects, *e = s + (s ? h->projects_len : 0), *nl; projects && s && s < e;
+       s = nl + 1) {
+    if (!(nl = memchr(s, '\n', (size_t)(e - s)))) break;
+    add_project(projects, s, (size_t)(nl - s), 0);
+  }
   if (with_score) cJSON_AddNumberToObject(o, "score", round(h->score * 1e4) / 1e4);
   if (with_score) cJSON_AddBoolToObject(o, "exact", !h->related);
   ps_snippet_free(&sn);

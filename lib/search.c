@@ -1441,6 +1441,8 @@ page:
     h->section = rec.section;
     h->text = rec.text;
     h->text_len = rec.text_len;
+    h->projects = rec.projects;
+    h->projects_len = rec.projects_len;
     if (ps_search_highlight(pq, rec.text, rec.text_len, &h->highlights, &h->n_highlights)) {
       rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
       goto done;

@@ -12,7 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define HEADER_WORDS 6 /* file_no, para_no, heading_level, norm, text, section lengths */
+#define HEADER_WORDS 7 /* file_no, para_no, heading_level, norm, text, section,
+                          * projects lengths */
 
 struct ps_store {
   int writable;
@@ -180,7 +181,7 @@ int ps_store_append(ps_store *st, uint32_t docid, const ps_store_rec *r, ps_erro
                         "%s: expected paragraph id %llu, Xapian gave %u; "
                         "the database is out of step, rebuild it",
                         st->idx_path, (unsigned long long)slots, docid);
-  size_t need = HEADER_WORDS * 4 + r->norm_len + r->text_len + r->section_len + 3;
+  size_t need = HEADER_WORDS * 4 + r->norm_len + r->text_len + r->section_len + r->projects_len + 4;
   size_t padded = (need + 3) & ~(size_t)3;
   if (!grow(&st->buf, &st->buf_cap, st->buf_len + padded) ||
       !grow(&st->ibuf, &st->ibuf_cap, st->ibuf_len + 16))
@@ -201,10 +202,13 @@ int ps_store_append(ps_store *st, uint32_t docid, const ps_store_rec *r, ps_erro
   put_u32(p + 12, (uint32_t)r->norm_len);
   put_u32(p + 16, (uint32_t)r->text_len);
   put_u32(p + 20, (uint32_t)r->section_len);
+  put_u32(p + 24, (uint32_t)r->projects_len);
   p += HEADER_WORDS * 4;
   memcpy(p, r->norm, r->norm_len), p += r->norm_len, *p++ = 0;
   memcpy(p, r->text, r->text_len), p += r->text_len, *p++ = 0;
   memcpy(p, r->section, r->section_len), p += r->section_len, *p++ = 0;
+  if (r->projects_len) memcpy(p, r->projects, r->projects_len);
+  p += r->projects_len, *p++ = 0;
   memset(p, 0, padded - need);
   st->buf_len += padded;
   st->dat_len += padded;
@@ -234,13 +238,15 @@ int ps_store_get(const ps_store *st, uint32_t docid, ps_store_rec *out) {
   out->norm_len = get_u32(p + 12);
   out->text_len = get_u32(p + 16);
   out->section_len = get_u32(p + 20);
-  if (off + HEADER_WORDS * 4 + out->norm_len + out->text_len + out->section_len + 3 >
-      st->dat_len)
+  out->projects_len = get_u32(p + 24);
+  if (off + HEADER_WORDS * 4 + out->norm_len + out->text_len + out->section_len +
+          out->projects_len + 4 > st->dat_len)
     return PS_ERR_CORRUPT;
   const char *s = (const char *)p + HEADER_WORDS * 4;
   out->norm = s;
   out->text = s + out->norm_len + 1;
   out->section = out->text + out->text_len + 1;
+  out->projects = out->section + out->section_len + 1;
   return PS_OK;
 }
 

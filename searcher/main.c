@@ -101,6 +101,8 @@ static int export_all(ps_index *ix) {
       h.section = rec.section;
       h.text = rec.text;
       h.text_len = rec.text_len;
+      h.projects = rec.projects;
+      h.projects_len = rec.projects_len;
       if (print_json(ps_json_hit(&h, 0))) return 2;
     }
   }

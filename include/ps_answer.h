@@ -31,7 +31,8 @@ typedef struct ps_answer_opts {
   int timeline;        /* every exact hit in timeline order, not paged (implies exact) */
   int collapse;        /* fold near-duplicate paragraphs (ignored with timeline) */
   int facets;          /* count the exact hits by year, region, type, project */
-  int count_only;      /* only the total: no hits are kept */
+  int count_only;      /* only the total: no hits are kept, no related hits
+                          are looked for (related_total is 0) */
 } ps_answer_opts;
 
 /* The defaults of policy-search: offset 0, limit 10, collapse and facets on. */

@@ -125,7 +125,7 @@ int ps_answer_run(ps_index *ix, const char *q, const ps_answer_opts *o, ps_answe
   if (a->opts.timeline) a->opts.collapse = 0;
   ps_search_opts so = {a->opts.offset, a->opts.limit, a->opts.exact};
   int full = !a->opts.count_only && full_pipeline(&a->opts);
-  if (a->opts.count_only) so.limit = 0;
+  if (a->opts.count_only) so.limit = 0, so.exact = 1; /* Xapian counts, nothing fetched */
   /* Facets, date order, collapsing and the timeline need the whole result:
    * search it all, then order, collapse and cut the page. */
   if (full) so.offset = 0, so.limit = PS_ANSWER_MAX_LIMIT;

@@ -1233,7 +1233,7 @@ int ps_index_optimize(ps_index *ix, ps_error *err) {
                           ix->dir, k, f.path);
         break;
       }
-      uint32_t id;
+      uint32_t id = 0;
       rc = add_paragraph(out, &rec, &f, &region, &id, err);
       if (k == 0) first = id;
     }

@@ -55,6 +55,7 @@ typedef struct ps_qfilter {
   int field;         /* PS_QF_* */
   char *value;       /* normalised text value (not for years) */
   size_t value_len;
+  int exact;         /* field:=value: the whole value, not a part of it */
   int year_from, year_to;
   size_t pos;        /* character position in the query */
 } ps_qfilter;

@@ -76,9 +76,10 @@ int ps_answer_query(const char *q, const char *const *field, const char *const *
       }
     /* One filter alone, so that a bad value is reported as such. */
     size_t fl = strlen(field[i]) + strlen(v) + 4;
-    char *one = malloc(fl);
+    char *one = malloc(fl + 1);
     if (!one) { rc = PS_ERR_NOMEM; break; }
-    snprintf(one, fl, "%s:\"%s\"", field[i], v);
+    /* equal to the value, as the facets count it (year is exact anyway) */
+    snprintf(one, fl + 1, strcmp(field[i], "year") ? "%s:\"=%s\"" : "%s:\"%s\"", field[i], v);
     ps_error e1;
     ps_error_clear(&e1);
     rc = ps_query_parse(one, &pq, &e1);

@@ -73,6 +73,10 @@ static int make_filter(ps_qfilter *f, int field, const char *v, size_t len, size
                           "year:2020..2024)", pos + 1, (int)len, v);
   } else {
     ps_norm n;
+    if (len > 1 && v[0] == '=') { /* field:=value: equal, not contained */
+      f->exact = 1;
+      v++, len--;
+    }
     if (ps_tok_normalize(v, len, 0, &n) != PS_OK)
       return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
     if (n.len == 0) {

@@ -84,13 +84,15 @@ static size_t count_chars(const char *s, size_t n) {
   return c;
 }
 
-/* Normalised text of s contains v (ps_tok_find when words, else bytes). */
+/* Normalised text of s contains v (ps_tok_find when words, else bytes), or
+ * with as_word == 2, equals it. */
 static int norm_contains(const char *s, size_t len, const char *v, size_t vl, int as_word) {
   if (!s || !len) return 0;
   ps_norm n;
   if (ps_tok_normalize(s, len, 0, &n) != PS_OK) return 0;
-  int r = as_word ? ps_tok_find(n.text, n.len, v, vl, 0) != (size_t)-1
-                  : memmem(n.text, n.len, v, vl) != NULL;
+  int r = as_word == 2 ? n.len == vl && memcmp(n.text, v, vl) == 0
+          : as_word    ? ps_tok_find(n.text, n.len, v, vl, 0) != (size_t)-1
+                       : memmem(n.text, n.len, v, vl) != NULL;
   ps_norm_free(&n);
   return r;
 }
@@ -142,16 +144,17 @@ static int eval_node(const verify_ctx *v, const ps_qnode *n, uint32_t docid,
     case PS_QN_FILTER: {
       const ps_qfilter *f = &n->filter;
       if (f->field == PS_QF_SECTION)
-        return norm_contains(rec->section, rec->section_len, f->value, f->value_len, 1);
+        return norm_contains(rec->section, rec->section_len, f->value, f->value_len,
+                             f->exact ? 2 : 1);
       if (f->field == PS_QF_TITLE || f->field == PS_QF_DOC) {
         const ps_file_info *fi = ps_index_file_by_no(v->ix, rec->file_no);
         if (!fi) return 0;
         if (f->field == PS_QF_TITLE)
           return norm_contains(fi->title, fi->title ? strlen(fi->title) : 0, f->value,
-                               f->value_len, 1);
+                               f->value_len, f->exact ? 2 : 1);
         const char *base = strrchr(fi->path, '/');
         base = base ? base + 1 : fi->path;
-        return norm_contains(base, strlen(base), f->value, f->value_len, 0);
+        return norm_contains(base, strlen(base), f->value, f->value_len, f->exact ? 2 : 0);
       }
       for (size_t i = 0; i < v->n_sets; i++)
         if (v->sets[i].node == n) /* (no ids at all: a filter that accepts nothing) */
@@ -268,7 +271,8 @@ static int filter_accepts(const ps_qfilter *f, const char *t, size_t len) {
   if (f->field == PS_QF_YEAR) return 1; /* years are exact terms already */
   ps_norm n;
   if (ps_tok_normalize(t + 1, len - 1, 0, &n) != PS_OK) return -1;
-  int hit = memmem(n.text, n.len, f->value, f->value_len) != NULL;
+  int hit = f->exact ? n.len == f->value_len && memcmp(n.text, f->value, n.len) == 0
+                     : memmem(n.text, n.len, f->value, f->value_len) != NULL;
   ps_norm_free(&n);
   return hit;
 }

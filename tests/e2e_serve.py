@@ -117,14 +117,20 @@ def check_api(sv, ps, db, tmp):
     for field in ('year', 'region', 'type', 'project'):
         value, count = next(iter(all_['facets'][field].items()))
         st, res, _ = sv.json('/api/search', q='通武廊', limit=100, **{field: value})
-        rc, out, err = run(ps, '--db', db, '--json', '--limit', '100', f'(通武廊) {field}:"{value}"')
-        # Text filters match values that contain the given one (region:武清区
-        # also matches 天津市武清区), so a facet's count is a lower bound there.
-        check(st == 200 and res['total'] == json.loads(out)['total'] and
-              (res['total'] == count if field == 'year' else res['total'] >= count),
+        eq = '' if field == 'year' else '='
+        rc, out, err = run(ps, '--db', db, '--json', '--limit', '100',
+                           f'(通武廊) {field}:"{eq}{value}"')
+        # A filter parameter matches the value exactly (field:=value), so
+        # clicking a facet gives exactly the count it showed.
+        check(st == 200 and res['total'] == json.loads(out)['total'] and res['total'] == count,
               f'{field}={value}: total {res.get("total")} vs facet count {count}')
-    st, res, _ = sv.json('/api/search', region='武清')
+    st, res, _ = sv.json('/api/search', region='天津市武清区')
     check(st == 200 and res['total'] > 0, 'a filter alone lists paragraphs')
+    st, part, _ = sv.json('/api/search', region='武清')
+    st2, contained, _ = sv.json('/api/search', q='region:武清')
+    check(st == 200 and part['total'] == 0 and st2 == 200 and
+          contained['total'] > res['total'],
+          'region= is the whole value; region:武清 in q matches values containing it')
     st, res, _ = sv.json('/api/search', q='通武廊', region='武清 区')
     check(st == 200, 'filter value with a space is quoted')
 

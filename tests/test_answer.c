@@ -60,10 +60,10 @@ static void test_query_text(void) {
   CHECK_STR(q, "a OR b"); /* no filter: as typed */
   free(q);
   CHECK_INT(ps_answer_query("a OR b", f, v, 4, &q, &err), PS_OK);
-  CHECK_STR(q, "(a OR b) year:\"2024\" region:\"武清 区\"");
+  CHECK_STR(q, "(a OR b) year:\"2024\" region:\"=武清 区\"");
   free(q);
   CHECK_INT(ps_answer_query("  ", f, v, 2, &q, &err), PS_OK);
-  CHECK_STR(q, "year:\"2024\" region:\"武清 区\""); /* filters alone */
+  CHECK_STR(q, "year:\"2024\" region:\"=武清 区\""); /* filters alone, equal values */
   free(q);
   CHECK_INT(ps_answer_query(NULL, f, v, 0, &q, &err), PS_ERR_QUERY);
   CHECK(q == NULL && strstr(err.msg, "empty query"));

@@ -111,6 +111,14 @@ int main(void) {
   /* fields */
   CHECK_STR(tree("year:2024"), "[year:2024..2024]");
   CHECK_STR(tree("year:2020..2024 a"), "(AND [year:2020..2024] a)");
+  {
+    ps_query *pq = NULL;
+    ps_error e;
+    CHECK_INT(ps_query_parse("region:=武清区 type:\"=通知\" project:京津", &pq, &e), 0);
+    CHECK(pq && pq->n_filters == 3 && pq->filters[0].exact && pq->filters[1].exact &&
+          !pq->filters[2].exact && strcmp(pq->filters[0].value, "武清区") == 0);
+    ps_query_free(pq);
+  }
   CHECK_STR(tree("region:武清 type:政府工作报告 project:通武廊"),
             "(AND [region:武清] [type:政府工作报告] [project:通武廊])");
   CHECK_STR(tree("doc:Plan title:\"武清 规划\" section:产业"),

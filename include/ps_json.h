@@ -38,6 +38,10 @@ cJSON *ps_json_timeline(const ps_results *r);
  * NULL when out of memory; the caller frees with cJSON_Delete. */
 cJSON *ps_json_doc(const ps_file_info *f);
 
+/* [[start, end], ...]: the byte spans sp[0..n) of text as character
+ * offsets (how "highlights" are written).  NULL when out of memory. */
+cJSON *ps_json_spans(const char *text, const ps_span *sp, size_t n);
+
 /* A comma-separated list as a JSON array of strings. */
 cJSON *ps_json_list(const char *list);
 

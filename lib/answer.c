@@ -217,24 +217,6 @@ static int by_path(const void *key, const void *elem) {
   return strcmp(key, ((const ps_file_info *)elem)->path);
 }
 
-/* [[start, end], ...] in characters of text for the byte spans sp[0..n). */
-static cJSON *char_spans(const char *text, const ps_span *sp, size_t n) {
-  cJSON *a = cJSON_CreateArray();
-  size_t at = 0, chars = 0;
-  for (size_t i = 0; a && i < n; i++) {
-    chars += ps_snippet_chars(text + at, sp[i].start - at);
-    size_t s = chars;
-    chars += ps_snippet_chars(text + sp[i].start, sp[i].end - sp[i].start);
-    at = sp[i].end;
-    cJSON *pair = cJSON_CreateArray();
-    if (!pair) break;
-    cJSON_AddItemToArray(pair, cJSON_CreateNumber((double)s));
-    cJSON_AddItemToArray(pair, cJSON_CreateNumber((double)chars));
-    cJSON_AddItemToArray(a, pair);
-  }
-  return a;
-}
-
 int ps_answer_doc(ps_index *ix, const char *path, size_t para, size_t before, size_t after,
                   const char *q, cJSON **out, ps_error *err) {
   size_t n;
@@ -280,7 +262,7 @@ int ps_answer_doc(ps_index *ix, const char *path, size_t para, size_t before, si
       cJSON_AddStringToObject(p, "section", rec.section ? rec.section : "");
       cJSON_AddNumberToObject(p, "heading_level", rec.heading_level);
       cJSON_AddStringToObject(p, "text", rec.text);
-      cJSON_AddItemToObject(p, "highlights", char_spans(rec.text, sp, n_sp));
+      cJSON_AddItemToObject(p, "highlights", ps_json_spans(rec.text, sp, n_sp));
       cJSON_AddItemToArray(arr, p);
     }
     free(sp);

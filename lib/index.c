@@ -1045,10 +1045,15 @@ int ps_index_para(const ps_index *ix, uint32_t docid, ps_store_rec *out) {
 
 const ps_file_info *ps_index_file_by_no(const ps_index *ix, uint32_t file_no) {
   if (ix->sh) return ps_shards_file_by_no(ix->sh, file_no);
-  size_t lo = 0, hi = ix->n_files;
+  return ix_file_by_no(ix->files, ix->by_no, ix->n_files, file_no);
+}
+
+const ps_file_info *ix_file_by_no(const ps_file_info *files, const uint32_t *by_no, size_t n,
+                                  uint32_t file_no) {
+  size_t lo = 0, hi = n;
   while (lo < hi) {
     size_t mid = (lo + hi) / 2;
-    const ps_file_info *f = &ix->files[ix->by_no[mid]];
+    const ps_file_info *f = &files[by_no[mid]];
     if (f->file_no == file_no) return f;
     if (f->file_no < file_no) lo = mid + 1;
     else hi = mid;

@@ -9,7 +9,7 @@
 #include "ps_projects.h"
 #include "ps_snippet.h"
 
-static cJSON *spans_json(const char *text, const ps_span *sp, size_t n) {
+cJSON *ps_json_spans(const char *text, const ps_span *sp, size_t n) {
   cJSON *a = cJSON_CreateArray();
   size_t at = 0, chars = 0;
   for (size_t i = 0; a && i < n; i++) {
@@ -85,8 +85,8 @@ cJSON *ps_json_hit(const ps_hit *h, int with_score) {
   cJSON_AddStringToObject(o, "section", h->section ? h->section : "");
   cJSON_AddStringToObject(o, "text", h->text);
   cJSON_AddStringToObject(o, "snippet", sn.text);
-  cJSON_AddItemToObject(o, "snippet_highlights", spans_json(sn.text, sn.spans, sn.n_spans));
-  cJSON_AddItemToObject(o, "highlights", spans_json(h->text, h->highlights, h->n_highlights));
+  cJSON_AddItemToObject(o, "snippet_highlights", ps_json_spans(sn.text, sn.spans, sn.n_spans));
+  cJSON_AddItemToObject(o, "highlights", ps_json_spans(h->text, h->highlights, h->n_highlights));
   cJSON *projects = cJSON_AddArrayToObject(o, "projects");
   for (const char *s = h->projects, *e = s + (s ? h->projects_len : 0), *nl; projects && s && s < e;
        s = nl + 1) {

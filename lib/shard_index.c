@@ -253,15 +253,7 @@ int ps_shards_para(const ps_shards *sh, uint32_t docid, ps_store_rec *out) {
 }
 
 const ps_file_info *ps_shards_file_by_no(const ps_shards *sh, uint32_t file_no) {
-  size_t lo = 0, hi = sh->n_files;
-  while (lo < hi) {
-    size_t mid = (lo + hi) / 2;
-    const ps_file_info *f = &sh->files[sh->by_no[mid]];
-    if (f->file_no == file_no) return f;
-    if (f->file_no < file_no) lo = mid + 1;
-    else hi = mid;
-  }
-  return NULL;
+  return ix_file_by_no(sh->files, sh->by_no, sh->n_files, file_no);
 }
 
 const ps_file_info *ps_shards_files(const ps_shards *sh, size_t *n) {

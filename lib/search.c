@@ -671,16 +671,19 @@ static void set_bm25(ps_xsearch *s) {
   s->min_normlen = 0.5;
 }
 
-/* Runs xq over the whole database, every match the decider accepts in
- * *xr (BM25-weighted), so that ranking and paging can happen in C. */
-static int search_every(ps_index *ix, const ps_xq *xq, ps_xdecider_fn fn, void *ctx,
-                        ps_xresult *xr, ps_error *err) {
+/* Runs xq over the whole database: the `max` best matches by BM25 weight
+ * that the decider accepts (every one when max is 0) in *xr, and their
+ * exact number in xr->total_lower, so that ranking and paging can happen
+ * in C. */
+static int search_top(ps_index *ix, const ps_xq *xq, ps_xdecider_fn fn, void *ctx,
+                      size_t max, ps_xresult *xr, ps_error *err) {
   ps_xdb_stats st;
   ps_xdb_stats_get(ps_index_xdb(ix), &st);
   ps_xsearch s;
   ps_xsearch_init(&s);
   s.query = xq;
   s.max = st.lastdocid ? st.lastdocid : 1;
+  if (max && max < s.max) s.max = (unsigned)max;
   set_bm25(&s);
   s.decider = fn;
   s.decider_ctx = ctx;
@@ -1256,7 +1259,7 @@ static int expand(ps_index *ix, const ps_query *pq, const cand *exact, size_t n_
     }
   }
   rel_ctx c = {ix, pq, excl, n_exact, &syn, &bg};
-  if ((rc = search_every(ix, xq, rel_decider, &c, &xr, err))) goto done;
+  if ((rc = search_top(ix, xq, rel_decider, &c, 0, &xr, err))) goto done;
   if (xr.n) {
     cand *r = malloc(xr.n * sizeof *r);
     if (!r) {
@@ -1358,57 +1361,73 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
       if ((rc = count_every(ix, xq, decider, &v, &res->total, err))) goto done;
       goto page;
     }
-    /* every verified match, ranked here so that pages stay consistent */
-    if ((rc = search_every(ix, xq, decider, &v, &xr, err))) goto done;
-    res->total = xr.total_lower;
-    n_ex = xr.n;
-    ex = malloc((n_ex + 1) * sizeof *ex);
-    excl = malloc((n_ex + 1) * sizeof *excl);
-    if (!ex || !excl) {
-      rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
-      goto done;
-    }
     size_t nf;
     ps_index_files(ix, &nf);
     wc.n_files = nf;
     if ((wc.title = malloc(nf + 1))) memset(wc.title, -1, nf + 1);
-    double wmax = 0;
-    for (size_t i = 0; i < n_ex; i++) {
-      ex[i].docid = excl[i] = xr.matches[i].docid;
-      ex[i].w = quantize(xr.matches[i].weight);
-      ex[i].score = -1;
-      ex[i].key = UINT64_MAX;
-      if (ex[i].w > wmax) wmax = ex[i].w;
-    }
-    /* Xapian returns the matches by weight, largest first, and the features
-     * add at most `bound` to a normalised weight: once the next weight plus
-     * that cannot reach the need-th best score so far, no later match can
-     * enter the first `need`, which are then exactly those a full ranking
-     * gives.  Only they are sorted; the rest keep their Xapian order and are
-     * never shown (they matter only as a count and for excl). */
-    size_t need = o.offset + o.limit < o.offset ? n_ex : o.offset + o.limit;
+    /* Matches are ranked here so that pages stay consistent.  Xapian gives
+     * them by weight, largest first, and the features add at most `bound`
+     * to a normalised weight: once the next weight plus that cannot reach
+     * the need-th best score so far, no later match can enter the first
+     * `need`, which are then exactly those a full ranking gives.  Only they
+     * are scored and sorted.  Without related hits nothing else is needed,
+     * so Xapian is asked for the best `fetch` by weight only (it still
+     * checks every candidate: the total stays exact), and for more only
+     * while an unseen match could still reach the page. */
+    size_t need = o.offset + o.limit < o.offset ? SIZE_MAX : o.offset + o.limit;
     if (want_related && need < (size_t)R[R_FB_DOCS]) need = (size_t)R[R_FB_DOCS];
     double bound = bonus_bound(pq);
+    size_t fetch = !want_related && bound >= 0 && need <= 10000 ? (need * 8 > 2048 ? need * 8 : 2048) : 0;
     size_t scored = 0;
-    cand *heap = NULL; /* the need best so far, worst at the top */
-    size_t n_heap = 0;
-    int prune = bound >= 0 && wmax > 0 && need < n_ex / 2 && need <= 10000;
-    if (prune && !(heap = malloc(need * sizeof *heap))) {
-      rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
-      goto done;
+    for (;;) {
+      ps_xresult_free(&xr);
+      if ((rc = search_top(ix, xq, decider, &v, fetch, &xr, err))) goto done;
+      res->total = xr.total_lower;
+      n_ex = xr.n;
+      free(ex);
+      free(excl);
+      ex = malloc((n_ex + 1) * sizeof *ex);
+      excl = malloc((n_ex + 1) * sizeof *excl);
+      if (!ex || !excl) {
+        rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+        goto done;
+      }
+      double wmax = 0;
+      for (size_t i = 0; i < n_ex; i++) {
+        ex[i].docid = excl[i] = xr.matches[i].docid;
+        ex[i].w = quantize(xr.matches[i].weight);
+        ex[i].score = -1;
+        ex[i].key = UINT64_MAX;
+        if (ex[i].w > wmax) wmax = ex[i].w;
+      }
+      cand *heap = NULL; /* the need best so far, worst at the top */
+      size_t n_heap = 0;
+      int prune = bound >= 0 && wmax > 0 && need < n_ex / 2 && need <= 10000;
+      if (prune && !(heap = malloc(need * sizeof *heap))) {
+        rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+        goto done;
+      }
+      for (scored = 0; scored < n_ex; scored++) {
+        cand *c = &ex[scored];
+        if (prune && n_heap == need && R[R_BM25] * c->w / wmax + bound < heap[0].score) break;
+        ps_store_rec rec;
+        int have = ps_index_para(ix, c->docid, &rec) == PS_OK;
+        c->score = have ? exact_score(ix, pq, &rec, c->w, wmax, &wc) : 0;
+        c->key = have ? stable_key(ix, &rec) : UINT64_MAX;
+        if (prune) heap_offer(heap, &n_heap, need, c);
+      }
+      /* complete: every match fetched, or the bound stopped the scoring, or
+       * no match past the last fetched one (weighing at most as much) can
+       * reach the page */
+      int complete = fetch == 0 || n_ex < fetch || scored < n_ex ||
+                     (prune && n_heap == need && n_ex &&
+                      R[R_BM25] * ex[n_ex - 1].w / wmax + bound < heap[0].score);
+      free(heap);
+      if (complete) break;
+      fetch = 0; /* the rest: every match */
     }
-    for (; scored < n_ex; scored++) {
-      cand *c = &ex[scored];
-      if (prune && n_heap == need && R[R_BM25] * c->w / wmax + bound < heap[0].score) break;
-      ps_store_rec rec;
-      int have = ps_index_para(ix, c->docid, &rec) == PS_OK;
-      c->score = have ? exact_score(ix, pq, &rec, c->w, wmax, &wc) : 0;
-      c->key = have ? stable_key(ix, &rec) : UINT64_MAX;
-      if (prune) heap_offer(heap, &n_heap, need, c);
-    }
-    free(heap);
     qsort(ex, scored, sizeof *ex, cmp_cand);
-    qsort(excl, n_ex, sizeof *excl, cmp_u32);
+    if (want_related) qsort(excl, n_ex, sizeof *excl, cmp_u32);
     /* related hits (queries with words only; filters restrict them too) */
     if (!o.exact && n_terms &&
         (rc = expand(ix, pq, ex, n_ex, excl, &rel, &n_rel, err)))

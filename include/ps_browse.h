@@ -51,9 +51,13 @@ typedef struct ps_collapsed {
  * nearly contained in a better-ranked hit of the same kind (exact or
  * related), or contains it — at least 90% of the shorter one's
  * 4-character shingles occur in the other — and records it as another
- * source of that hit.  *groups receives one entry per remaining hit (free
- * with ps_collapsed_free), *removed the number folded.  The totals of r are
- * not changed: they count paragraphs.  PS_OK or PS_ERR_NOMEM. */
+ * source of that hit.  Only the first PS_COLLAPSE_WINDOW hits are compared
+ * (collapsing is for what people read; comparing every pair of a very broad
+ * query's hits would cost quadratic time); later hits stay as they are.
+ * *groups receives one entry per remaining hit (free with
+ * ps_collapsed_free), *removed the number folded.  The totals of r are not
+ * changed: they count paragraphs.  PS_OK or PS_ERR_NOMEM. */
+#define PS_COLLAPSE_WINDOW 1000
 int ps_browse_collapse(ps_results *r, ps_collapsed **groups, size_t *removed);
 void ps_collapsed_free(ps_collapsed *g, size_t n);
 

@@ -67,6 +67,9 @@ typedef struct ps_search_opts {
   size_t offset;             /* skip this many hits */
   size_t limit;              /* return at most this many */
   int exact;                 /* non-zero: no query expansion (only exact hits) */
+  int no_highlights;         /* non-zero: hits come without highlights (for
+                                callers that keep only some of many hits:
+                                ps_results_highlight fills them later) */
 } ps_search_opts;
 
 /* Runs query q.  Borrowed pointers in the results live until the index is
@@ -76,6 +79,10 @@ typedef struct ps_search_opts {
 int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_results **out,
               ps_error *err);
 void ps_results_free(ps_results *r);
+
+/* Fills the highlights of every hit of r that has none (after a search with
+ * no_highlights).  PS_OK, PS_ERR_NOMEM. */
+int ps_results_highlight(ps_results *r, ps_error *err);
 
 /* Fills the highlights of a paragraph's text for the words of pq (used by
  * ps_search; exposed for --export and tests).  *out is malloc'd. */

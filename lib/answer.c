@@ -124,12 +124,12 @@ int ps_answer_run(ps_index *ix, const char *q, const ps_answer_opts *o, ps_answe
   if (a->opts.limit > PS_ANSWER_MAX_LIMIT) a->opts.limit = PS_ANSWER_MAX_LIMIT;
   if (a->opts.sort_date || a->opts.timeline) a->opts.exact = 1;
   if (a->opts.timeline) a->opts.collapse = 0;
-  ps_search_opts so = {a->opts.offset, a->opts.limit, a->opts.exact};
+  ps_search_opts so = {a->opts.offset, a->opts.limit, a->opts.exact, 0};
   int full = !a->opts.count_only && full_pipeline(&a->opts);
   if (a->opts.count_only) so.limit = 0, so.exact = 1; /* Xapian counts, nothing fetched */
   /* Facets, date order, collapsing and the timeline need the whole result:
    * search it all, then order, collapse and cut the page. */
-  if (full) so.offset = 0, so.limit = PS_ANSWER_MAX_LIMIT;
+  if (full) so.offset = 0, so.limit = PS_ANSWER_MAX_LIMIT, so.no_highlights = 1;
   for (int attempt = 0;; attempt++) {
     rc = ps_search(ix, q, &so, &a->res, err);
     if (rc != PS_ERR_RETRY || attempt == RETRIES) break;
@@ -147,6 +147,8 @@ int ps_answer_run(ps_index *ix, const char *q, const ps_answer_opts *o, ps_answe
     if (a->opts.collapse && ps_browse_collapse(a->res, &a->groups, &a->collapsed) != PS_OK)
       goto nomem;
     if (!a->opts.timeline) ps_browse_page(a->res, a->groups, a->opts.offset, a->opts.limit);
+    /* highlights only for the hits that are shown */
+    if ((rc = ps_results_highlight(a->res, err))) goto fail;
   }
   /* took_ms: the whole answer (facets and collapsing can cost more than the
    * search itself), retries included. */

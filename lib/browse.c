@@ -257,10 +257,11 @@ int ps_browse_collapse(ps_results *r, ps_collapsed **groups, size_t *removed) {
   int rc = (sh && g) ? PS_OK : PS_ERR_NOMEM;
   *groups = NULL;
   *removed = 0;
-  for (size_t i = 0; i < n && rc == PS_OK; i++) rc = make_shingles(&r->hits[i], &sh[i]);
+  size_t window = n < PS_COLLAPSE_WINDOW ? n : PS_COLLAPSE_WINDOW;
+  for (size_t i = 0; i < window && rc == PS_OK; i++) rc = make_shingles(&r->hits[i], &sh[i]);
   for (size_t i = 0; i < n && rc == PS_OK; i++) {
     size_t into = (size_t)-1;
-    for (size_t j = 0; j < kept && into == (size_t)-1; j++) {
+    for (size_t j = 0; i < window && j < kept && into == (size_t)-1; j++) {
       /* Only paragraphs of similar substance: a short sentence repeated
        * inside a long paragraph is a quotation, not a duplicate. */
       size_t a = sh[i].n, b = sh[j].n;

@@ -1313,7 +1313,7 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
   size_t n_ex = 0, n_rel = 0;
   word_cache wc;
   memset(&wc, 0, sizeof wc);
-  ps_search_opts o = {0, 10, 0};
+  ps_search_opts o = {0, 10, 0, 0};
   if (opts) o = *opts;
   rank_tune();
   ps_results *res = calloc(1, sizeof *res);
@@ -1466,7 +1466,8 @@ page:
     h->text_len = rec.text_len;
     h->projects = rec.projects;
     h->projects_len = rec.projects_len;
-    if (ps_search_highlight(pq, rec.text, rec.text_len, &h->highlights, &h->n_highlights)) {
+    if (!o.no_highlights &&
+        ps_search_highlight(pq, rec.text, rec.text_len, &h->highlights, &h->n_highlights)) {
       rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
       goto done;
     }
@@ -1489,6 +1490,19 @@ done:
   }
   *out = res;
   return PS_OK;
+}
+
+int ps_results_highlight(ps_results *r, ps_error *err) {
+  ps_query *pq = NULL;
+  int rc = ps_query_parse(r->query, &pq, err); /* it parsed once already */
+  for (size_t i = 0; rc == PS_OK && i < r->n_hits; i++) {
+    ps_hit *h = &r->hits[i];
+    if (h->highlights || !h->text) continue;
+    if (ps_search_highlight(pq, h->text, h->text_len, &h->highlights, &h->n_highlights))
+      rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+  }
+  ps_query_free(pq);
+  return rc;
 }
 
 void ps_results_free(ps_results *r) {

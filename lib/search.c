@@ -860,12 +860,18 @@ static int title_has_word(word_cache *wc, const ps_index *ix, const ps_query *pq
 /* The largest amount the features add to the normalised BM25 weight (the
  * bound behind scoring only as many hits as a page needs); < 0 when the
  * weights (PS_RANK_TUNE) make scores not bounded that way. */
-static double bonus_bound(const ps_query *pq) {
+static double bonus_bound(const ps_index *ix, const ps_query *pq, word_cache *wc) {
   for (int i = 0; i < R_N; i++)
     if (R[i] < 0) return -1;
   if (R[R_SHORT_PEN] > 1) return -1;
-  double b = R[R_DENS] + R[R_SECTION] + R[R_TITLE];
+  double b = R[R_DENS] + R[R_SECTION];
   if (pq->n_words > 1) b += R[R_PROX] + R[R_PHRASE];
+  /* the title bonus only when some document's title has a query word (the
+   * answers are cached for the scoring that follows) */
+  size_t n;
+  const ps_file_info *files = ps_index_files(ix, &n);
+  for (size_t i = 0; i < n; i++)
+    if (title_has_word(wc, ix, pq, &files[i])) return b + R[R_TITLE];
   return b;
 }
 
@@ -1376,7 +1382,7 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
      * while an unseen match could still reach the page. */
     size_t need = o.offset + o.limit < o.offset ? SIZE_MAX : o.offset + o.limit;
     if (want_related && need < (size_t)R[R_FB_DOCS]) need = (size_t)R[R_FB_DOCS];
-    double bound = bonus_bound(pq);
+    double bound = bonus_bound(ix, pq, &wc);
     size_t fetch = !want_related && bound >= 0 && need <= 10000 ? (need * 8 > 2048 ? need * 8 : 2048) : 0;
     size_t scored = 0;
     for (;;) {

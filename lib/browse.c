@@ -10,26 +10,58 @@
 #include "ps_projects.h"
 #include "ps_tok.h"
 
+/* Distinct keys with their counts; a hash table (slots: index + 1, 0 =
+ * empty, open addressing) finds a key, since facets count every hit. */
 typedef struct counter {
   char **keys;
-  size_t *counts;
+  size_t *lens, *counts;
   size_t n, cap;
+  size_t *slots, n_slots; /* a power of two, more than twice n */
 } counter;
 
+static size_t key_hash(const char *k, size_t len) {
+  size_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)k[i]) * 1099511628211ull;
+  return h;
+}
+
+/* Rebuilds the slots for n_slots entries. */
+static int rehash(counter *c, size_t n_slots) {
+  size_t *sl = calloc(n_slots, sizeof *sl);
+  if (!sl) return -1;
+  for (size_t i = 0; i < c->n; i++) {
+    size_t j = key_hash(c->keys[i], c->lens[i]) & (n_slots - 1);
+    while (sl[j]) j = (j + 1) & (n_slots - 1);
+    sl[j] = i + 1;
+  }
+  free(c->slots);
+  c->slots = sl;
+  c->n_slots = n_slots;
+  return 0;
+}
+
 static int count(counter *c, const char *k, size_t len) {
-  for (size_t i = 0; i < c->n; i++)
-    if (strlen(c->keys[i]) == len && memcmp(c->keys[i], k, len) == 0) return c->counts[i]++, 0;
+  if (2 * (c->n + 1) >= c->n_slots && rehash(c, c->n_slots ? 2 * c->n_slots : 64)) return -1;
+  size_t j = key_hash(k, len) & (c->n_slots - 1);
+  for (; c->slots[j]; j = (j + 1) & (c->n_slots - 1)) {
+    size_t i = c->slots[j] - 1;
+    if (c->lens[i] == len && memcmp(c->keys[i], k, len) == 0) return c->counts[i]++, 0;
+  }
   if (c->n == c->cap) {
     size_t cap = c->cap ? c->cap * 2 : 16;
     char **k2 = realloc(c->keys, cap * sizeof *k2);
     if (k2) c->keys = k2;
+    size_t *l2 = realloc(c->lens, cap * sizeof *l2);
+    if (l2) c->lens = l2;
     size_t *n2 = realloc(c->counts, cap * sizeof *n2);
     if (n2) c->counts = n2;
-    if (!k2 || !n2) return -1;
+    if (!k2 || !l2 || !n2) return -1;
     c->cap = cap;
   }
   if (!(c->keys[c->n] = strndup(k, len))) return -1;
+  c->lens[c->n] = len;
   c->counts[c->n++] = 1;
+  c->slots[j] = c->n;
   return 0;
 }
 
@@ -51,7 +83,9 @@ static int project_cb(void *ctx, const char *name, size_t len, int kind) {
 static void counter_free(counter *c) {
   for (size_t i = 0; i < c->n; i++) free(c->keys[i]);
   free(c->keys);
+  free(c->lens);
   free(c->counts);
+  free(c->slots);
 }
 
 /* The counter as a JSON object, largest count first, at most max keys. */

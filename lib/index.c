@@ -325,12 +325,16 @@ static int registry_load(ps_index *ix, ps_error *err) {
   if (rc == 1) rc = c.rc;
   else if (rc) return xerr(ix, rc, "reading superseded ranges", err);
   if (rc) return rc;
-  qsort(ix->files, ix->n_files, sizeof *ix->files, cmp_path);
   ix->by_no = malloc((ix->n_files + 1) * sizeof *ix->by_no);
   if (!ix->by_no) return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
-  for (size_t i = 0; i < ix->n_files; i++) ix->by_no[i] = (uint32_t)i;
-  qsort_r(ix->by_no, ix->n_files, sizeof *ix->by_no, cmp_no, ix->files);
+  ix_sort_files(ix->files, ix->n_files, ix->by_no);
   return PS_OK;
+}
+
+void ix_sort_files(ps_file_info *files, size_t n, uint32_t *by_no) {
+  qsort(files, n, sizeof *files, cmp_path);
+  for (size_t i = 0; i < n; i++) by_no[i] = (uint32_t)i;
+  qsort_r(by_no, n, sizeof *by_no, cmp_no, files);
 }
 
 /* ---- open / close ---- */

@@ -63,6 +63,10 @@ void ix_prep_rec(const ps_prep *p, size_t i, uint32_t file_no, ps_store_rec *rec
 /* Releases what p holds (not p); p may be zeroed or partly filled. */
 void ix_prep_free(ps_prep *p);
 
+/* Sorts files[0..n) by path and fills by_no (n entries) with their indices
+ * sorted by file_no, for ps_index_files and ix_file_by_no. */
+void ix_sort_files(ps_file_info *files, size_t n, uint32_t *by_no);
+
 /* The file numbered file_no among files[0..n), by_no their indices sorted
  * by file_no (NULL if none). */
 const ps_file_info *ix_file_by_no(const ps_file_info *files, const uint32_t *by_no, size_t n,

@@ -35,16 +35,6 @@ static uint32_t global_id(const ps_shards *sh, uint32_t l, unsigned i) {
 
 unsigned ps_shards_count(const ps_shards *sh) { return sh->n; }
 
-static int cmp_path(const void *a, const void *b) {
-  return strcmp(((const ps_file_info *)a)->path, ((const ps_file_info *)b)->path);
-}
-
-static int cmp_no(const void *a, const void *b, void *files) {
-  const ps_file_info *f = files;
-  uint32_t x = f[*(const uint32_t *)a].file_no, y = f[*(const uint32_t *)b].file_no;
-  return x < y ? -1 : x > y;
-}
-
 /* (Re)builds the merged registry from the parts' registries. */
 static int merge_registry(ps_shards *sh, ps_error *err) {
   size_t total = 0, k;
@@ -69,9 +59,7 @@ static int merge_registry(ps_shards *sh, ps_error *err) {
       sh->files[sh->n_files++] = g;
     }
   }
-  qsort(sh->files, sh->n_files, sizeof *sh->files, cmp_path);
-  for (size_t j = 0; j < sh->n_files; j++) sh->by_no[j] = (uint32_t)j;
-  qsort_r(sh->by_no, sh->n_files, sizeof *sh->by_no, cmp_no, sh->files);
+  ix_sort_files(sh->files, sh->n_files, sh->by_no);
   return PS_OK;
 }
 

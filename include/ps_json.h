@@ -42,6 +42,11 @@ cJSON *ps_json_doc(const ps_file_info *f);
  * offsets (how "highlights" are written).  NULL when out of memory. */
 cJSON *ps_json_spans(const char *text, const ps_span *sp, size_t n);
 
+/* The string member k of object o, "" when missing or not a string
+ * (borrowed from o); the number member k, 0 when missing. */
+const char *ps_json_str(const cJSON *o, const char *k);
+double ps_json_num(const cJSON *o, const char *k);
+
 /* A comma-separated list as a JSON array of strings. */
 cJSON *ps_json_list(const char *list);
 

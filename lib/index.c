@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "index_internal.h"
+#include "ps_json.h"
 #include "ps_meta.h"
 #include "ps_projects.h"
 #include "ps_shard.h"
@@ -159,32 +160,22 @@ static char *file_info_json(const ps_file_info *f) {
   return s;
 }
 
-static const char *jstr(const cJSON *o, const char *k) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-  return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-static double jnum(const cJSON *o, const char *k) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-  return cJSON_IsNumber(v) ? v->valuedouble : 0;
-}
-
 /* Parses a registry record; PS_ERR_CORRUPT if it is not one. */
 static int file_info_parse(const char *json, size_t len, ps_file_info *f) {
   memset(f, 0, sizeof *f);
   cJSON *o = cJSON_ParseWithLength(json, len);
   if (!o) return PS_ERR_CORRUPT;
-  f->file_no = (uint32_t)jnum(o, "no");
+  f->file_no = (uint32_t)ps_json_num(o, "no");
   int ok = 1;
-#define PARSE_FIELD(name) ok &= (f->name = xstrdup(jstr(o, #name))) != NULL;
+#define PARSE_FIELD(name) ok &= (f->name = xstrdup(ps_json_str(o, #name))) != NULL;
   FILE_INFO_STRINGS(PARSE_FIELD)
 #undef PARSE_FIELD
-  f->sidecar_mtime_ns = (int64_t)jnum(o, "sidecar_mtime_ns");
-  f->size = (uint64_t)jnum(o, "size");
-  f->mtime_ns = (int64_t)jnum(o, "mtime_ns");
-  f->hash = strtoull(jstr(o, "hash"), NULL, 16);
-  f->first = (uint32_t)jnum(o, "first");
-  f->count = (uint32_t)jnum(o, "count");
+  f->sidecar_mtime_ns = (int64_t)ps_json_num(o, "sidecar_mtime_ns");
+  f->size = (uint64_t)ps_json_num(o, "size");
+  f->mtime_ns = (int64_t)ps_json_num(o, "mtime_ns");
+  f->hash = strtoull(ps_json_str(o, "hash"), NULL, 16);
+  f->first = (uint32_t)ps_json_num(o, "first");
+  f->count = (uint32_t)ps_json_num(o, "count");
   cJSON_Delete(o);
   if (!ok) {
     file_info_clear(f);

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ps_json.h"
+
 /* ---- string building ---- */
 
 void sb_put(sbuf *b, const char *s, size_t n) {
@@ -94,16 +96,6 @@ void sb_url(sbuf *b, const char *s) {
 
 /* ---- JSON access ---- */
 
-static const char *jstr(const cJSON *o, const char *k) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-  return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-static double jnum(const cJSON *o, const char *k) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-  return cJSON_IsNumber(v) ? v->valuedouble : 0;
-}
-
 static const cJSON *jget(const cJSON *o, const char *k) {
   return cJSON_GetObjectItemCaseSensitive(o, k);
 }
@@ -178,14 +170,14 @@ static const char *base_name(const char *path) {
 }
 
 static void doc_title(sbuf *b, const cJSON *doc) {
-  const char *t = jstr(doc, "title");
-  sb_html(b, *t ? t : base_name(jstr(doc, "path")));
+  const char *t = ps_json_str(doc, "title");
+  sb_html(b, *t ? t : base_name(ps_json_str(doc, "path")));
 }
 
 /* "2024-01-05 · 天津市武清区 · 政府工作报告" */
 static void doc_meta(sbuf *b, const cJSON *doc) {
   int first = 1;
-  const char *date = jstr(doc, "date");
+  const char *date = ps_json_str(doc, "date");
   const cJSON *it;
   if (*date) {
     sb_html(b, date);
@@ -200,9 +192,9 @@ static void doc_meta(sbuf *b, const cJSON *doc) {
       first = 0;
     }
   }
-  if (*jstr(doc, "region")) {
+  if (*ps_json_str(doc, "region")) {
     sb_puts(b, first ? "" : " · ");
-    sb_html(b, jstr(doc, "region"));
+    sb_html(b, ps_json_str(doc, "region"));
     first = 0;
   }
   cJSON_ArrayForEach(it, jget(doc, "types")) {
@@ -211,9 +203,9 @@ static void doc_meta(sbuf *b, const cJSON *doc) {
     sb_html(b, it->valuestring);
     first = 0;
   }
-  if (*jstr(doc, "doc_number")) {
+  if (*ps_json_str(doc, "doc_number")) {
     sb_puts(b, first ? "" : " · ");
-    sb_html(b, jstr(doc, "doc_number"));
+    sb_html(b, ps_json_str(doc, "doc_number"));
   }
 }
 
@@ -303,23 +295,23 @@ static void views(sbuf *b, const page_params *pp) {
 
 static void hit(sbuf *b, const page_params *pp, const cJSON *h) {
   const cJSON *doc = jget(h, "doc");
-  size_t para = (size_t)jnum(h, "paragraph");
+  size_t para = (size_t)ps_json_num(h, "paragraph");
   int exact = cJSON_IsTrue(jget(h, "exact")) || !jget(h, "exact");
   sb_puts(b, exact ? "<li class=\"hit\">" : "<li class=\"hit related\">");
   sb_puts(b, "<h2><a href=\"");
-  read_link(b, jstr(doc, "path"), para, pp->q);
+  read_link(b, ps_json_str(doc, "path"), para, pp->q);
   sb_puts(b, "\">");
   doc_title(b, doc);
   sb_puts(b, "</a></h2><p class=\"meta\">");
   doc_meta(b, doc);
   sb_printf(b, " · 第 %zu 段%s</p>", para + 1, exact ? "" : " · <em>相关</em>");
-  if (*jstr(h, "section")) {
+  if (*ps_json_str(h, "section")) {
     sb_puts(b, "<p class=\"section\">");
-    sb_html(b, jstr(h, "section"));
+    sb_html(b, ps_json_str(h, "section"));
     sb_puts(b, "</p>");
   }
   sb_puts(b, "<p class=\"snippet\">");
-  marked(b, jstr(h, "snippet"), jget(h, "snippet_highlights"));
+  marked(b, ps_json_str(h, "snippet"), jget(h, "snippet_highlights"));
   sb_puts(b, "</p>");
   const cJSON *also = jget(h, "also_in"), *a;
   if (also && also->child) {
@@ -327,10 +319,10 @@ static void hit(sbuf *b, const page_params *pp, const cJSON *h) {
     int first = 1;
     cJSON_ArrayForEach(a, also) {
       sb_puts(b, first ? "<a href=\"" : "、<a href=\"");
-      read_link(b, jstr(a, "path"), (size_t)jnum(a, "paragraph"), pp->q);
+      read_link(b, ps_json_str(a, "path"), (size_t)ps_json_num(a, "paragraph"), pp->q);
       sb_puts(b, "\">");
-      const char *t = jstr(a, "title");
-      sb_html(b, *t ? t : base_name(jstr(a, "path")));
+      const char *t = ps_json_str(a, "title");
+      sb_html(b, *t ? t : base_name(ps_json_str(a, "path")));
       sb_puts(b, "</a>");
       first = 0;
     }
@@ -340,7 +332,7 @@ static void hit(sbuf *b, const page_params *pp, const cJSON *h) {
 }
 
 static void pager(sbuf *b, const page_params *pp, const cJSON *ans) {
-  double avail = jnum(ans, "total") + jnum(ans, "related_total") - jnum(ans, "collapsed");
+  double avail = ps_json_num(ans, "total") + ps_json_num(ans, "related_total") - ps_json_num(ans, "collapsed");
   size_t limit = pp->limit ? pp->limit : 10;
   size_t pages = (size_t)((avail + (double)limit - 1) / (double)limit);
   size_t cur = pp->offset / limit;
@@ -375,21 +367,21 @@ static void timeline(sbuf *b, const page_params *pp, const cJSON *tl) {
   cJSON_ArrayForEach(y, tl) {
     size_t n = 0;
     cJSON_ArrayForEach(d, jget(y, "documents")) n += (size_t)cJSON_GetArraySize(jget(d, "hits"));
-    const char *year = jstr(y, "year");
+    const char *year = ps_json_str(y, "year");
     sb_puts(b, "<section class=\"year\"><h2>");
     sb_html(b, *year ? year : "年份不详");
     sb_printf(b, " <span class=\"n\">%zu 段</span></h2>", n);
     cJSON_ArrayForEach(d, jget(y, "documents")) {
       sb_puts(b, "<h3>");
-      const char *t = jstr(d, "title");
-      sb_html(b, *t ? t : base_name(jstr(d, "path")));
+      const char *t = ps_json_str(d, "title");
+      sb_html(b, *t ? t : base_name(ps_json_str(d, "path")));
       sb_puts(b, "</h3><ul>");
       cJSON_ArrayForEach(h, jget(d, "hits")) {
-        size_t para = (size_t)jnum(h, "paragraph");
+        size_t para = (size_t)ps_json_num(h, "paragraph");
         sb_puts(b, "<li><a class=\"para\" href=\"");
-        read_link(b, jstr(d, "path"), para, pp->q);
+        read_link(b, ps_json_str(d, "path"), para, pp->q);
         sb_printf(b, "\">第 %zu 段</a> ", para + 1);
-        marked(b, jstr(h, "snippet"), jget(h, "snippet_highlights"));
+        marked(b, ps_json_str(h, "snippet"), jget(h, "snippet_highlights"));
         sb_puts(b, "</li>");
       }
       sb_puts(b, "</ul>");
@@ -413,12 +405,12 @@ static void results(sbuf *b, const page_params *pp, const cJSON *ans, const char
                "year:2024、region:武清 等写法。</p>");
   } else {
     sb_printf(b, "<p class=\"summary\">找到 <strong id=\"total\">%.0f</strong> 个段落",
-              jnum(ans, "total"));
-    if (jnum(ans, "related_total") > 0)
-      sb_printf(b, "，另有 %.0f 个相关段落", jnum(ans, "related_total"));
-    if (jnum(ans, "collapsed") > 0)
-      sb_printf(b, "（%.0f 段重复内容已合并）", jnum(ans, "collapsed"));
-    sb_printf(b, " · 用时 <span id=\"took\">%.1f</span> 毫秒</p>", jnum(ans, "took_ms"));
+              ps_json_num(ans, "total"));
+    if (ps_json_num(ans, "related_total") > 0)
+      sb_printf(b, "，另有 %.0f 个相关段落", ps_json_num(ans, "related_total"));
+    if (ps_json_num(ans, "collapsed") > 0)
+      sb_printf(b, "（%.0f 段重复内容已合并）", ps_json_num(ans, "collapsed"));
+    sb_printf(b, " · 用时 <span id=\"took\">%.1f</span> 毫秒</p>", ps_json_num(ans, "took_ms"));
     chips(b, pp);
     views(b, pp);
     sb_puts(b, "<div class=\"body\">");
@@ -461,7 +453,7 @@ void page_search(sbuf *out, const page_params *pp, const cJSON *answer, const ch
 
 void page_read(sbuf *out, const cJSON *doc, size_t para, const char *q) {
   const cJSON *d = jget(doc, "doc"), *p;
-  head(out, jstr(d, "title"));
+  head(out, ps_json_str(d, "title"));
   sb_puts(out, "<header class=\"top\"><a class=\"brand\" href=\"/\">政策文件检索</a>");
   if (q && *q) {
     sb_puts(out, "<a class=\"back\" href=\"/?q=");
@@ -474,21 +466,21 @@ void page_read(sbuf *out, const cJSON *doc, size_t para, const char *q) {
   doc_title(out, d);
   sb_puts(out, "</h1><p class=\"meta\">");
   doc_meta(out, d);
-  sb_printf(out, " · 共 %.0f 段</p><p class=\"path\">", jnum(doc, "paragraphs_total"));
-  sb_html(out, jstr(d, "path"));
+  sb_printf(out, " · 共 %.0f 段</p><p class=\"path\">", ps_json_num(doc, "paragraphs_total"));
+  sb_html(out, ps_json_str(d, "path"));
   sb_puts(out, "</p><article>");
   cJSON_ArrayForEach(p, jget(doc, "paragraphs")) {
-    size_t n = (size_t)jnum(p, "paragraph");
-    int level = (int)jnum(p, "heading_level");
+    size_t n = (size_t)ps_json_num(p, "paragraph");
+    int level = (int)ps_json_num(p, "heading_level");
     const char *cls = n == para ? " class=\"target\"" : "";
     if (level > 0) {
       int h = level + 1 > 6 ? 6 : level + 1;
       sb_printf(out, "<h%d id=\"p-%zu\"%s>", h, n, cls);
-      marked(out, jstr(p, "text"), jget(p, "highlights"));
+      marked(out, ps_json_str(p, "text"), jget(p, "highlights"));
       sb_printf(out, "</h%d>\n", h);
     } else {
       sb_printf(out, "<p id=\"p-%zu\"%s>", n, cls);
-      marked(out, jstr(p, "text"), jget(p, "highlights"));
+      marked(out, ps_json_str(p, "text"), jget(p, "highlights"));
       sb_puts(out, "</p>\n");
     }
   }

@@ -45,6 +45,9 @@ typedef struct ps_file_info {
   uint32_t file_no;
   char *path;      /* absolute path: the file's identity */
   char *title;     /* document title, or "" */
+  char *title_norm;/* the title normalised (ps_tok_normalize), for matching:
+                      made once when the registry is read (NULL in records
+                      the caller builds) */
   char *date;      /* "YYYY-MM-DD" or "" */
   char *format;
   char *years;     /* metadata (ps_meta.h): comma-separated years covered */

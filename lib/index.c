@@ -137,6 +137,7 @@ static void file_info_clear(ps_file_info *f) {
 #define FREE_FIELD(name) free(f->name);
   FILE_INFO_STRINGS(FREE_FIELD)
 #undef FREE_FIELD
+  free(f->title_norm);
   memset(f, 0, sizeof *f);
 }
 
@@ -177,6 +178,12 @@ static int file_info_parse(const char *json, size_t len, ps_file_info *f) {
   f->first = (uint32_t)ps_json_num(o, "first");
   f->count = (uint32_t)ps_json_num(o, "count");
   cJSON_Delete(o);
+  ps_norm tn;
+  if (ok && ps_tok_normalize(f->title, strlen(f->title), 0, &tn) == PS_OK) {
+    f->title_norm = tn.text; /* taken over from tn */
+  } else {
+    ok = 0;
+  }
   if (!ok) {
     file_info_clear(f);
     return PS_ERR_NOMEM;

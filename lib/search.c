@@ -820,13 +820,12 @@ static int cmp_occ(const void *a, const void *b) {
   return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
-/* Whether a query word is in a document's title or a paragraph's section
- * path, remembered for one search: normalising them is the dearest part of
- * scoring a hit, and titles and sections repeat across hits. */
+/* Whether a query word is in a paragraph's section path, remembered for
+ * one search: normalising it is the dearest part of scoring a hit, and
+ * sections repeat across hits.  (Titles are normalised once, in the
+ * registry: title_norm.) */
 #define WORD_CACHE 512
 typedef struct word_cache {
-  signed char *title;           /* per file index: -1 unknown, else 0 / 1 */
-  size_t n_files;
   uint64_t sec_hash[WORD_CACHE]; /* 0 = empty slot */
   unsigned char sec_has[WORD_CACHE];
 } word_cache;
@@ -847,31 +846,25 @@ static int section_has_word(word_cache *wc, const ps_query *pq, const char *sec,
   return r;
 }
 
-static int title_has_word(word_cache *wc, const ps_index *ix, const ps_query *pq,
-                          const ps_file_info *f) {
-  size_t n;
-  const ps_file_info *files = ps_index_files(ix, &n);
-  size_t k = (size_t)(f - files);
-  if (!wc->title || k >= wc->n_files) return has_word_raw(pq, f->title);
-  if (wc->title[k] < 0) wc->title[k] = (signed char)has_word_raw(pq, f->title);
-  return wc->title[k];
+static int title_has_word(const ps_query *pq, const ps_file_info *f) {
+  if (!f->title_norm) return has_word_raw(pq, f->title);
+  return has_word(pq, f->title_norm, strlen(f->title_norm));
 }
 
 /* The largest amount the features add to the normalised BM25 weight (the
  * bound behind scoring only as many hits as a page needs); < 0 when the
  * weights (PS_RANK_TUNE) make scores not bounded that way. */
-static double bonus_bound(const ps_index *ix, const ps_query *pq, word_cache *wc) {
+static double bonus_bound(const ps_index *ix, const ps_query *pq) {
   for (int i = 0; i < R_N; i++)
     if (R[i] < 0) return -1;
   if (R[R_SHORT_PEN] > 1) return -1;
   double b = R[R_DENS] + R[R_SECTION];
   if (pq->n_words > 1) b += R[R_PROX] + R[R_PHRASE];
-  /* the title bonus only when some document's title has a query word (the
-   * answers are cached for the scoring that follows) */
+  /* the title bonus only when some document's title has a query word */
   size_t n;
   const ps_file_info *files = ps_index_files(ix, &n);
   for (size_t i = 0; i < n; i++)
-    if (title_has_word(wc, ix, pq, &files[i])) return b + R[R_TITLE];
+    if (title_has_word(pq, &files[i])) return b + R[R_TITLE];
   return b;
 }
 
@@ -925,7 +918,7 @@ static double exact_score(const ps_index *ix, const ps_query *pq, const ps_store
   if (rec->section_len && section_has_word(wc, pq, rec->section, rec->section_len))
     s += R[R_SECTION];
   const ps_file_info *f = ps_index_file_by_no(ix, rec->file_no);
-  if (f && title_has_word(wc, ix, pq, f)) s += R[R_TITLE];
+  if (f && title_has_word(pq, f)) s += R[R_TITLE];
   if (len < R[R_SHORT]) s *= R[R_SHORT_PEN];
   return s;
 }
@@ -1367,10 +1360,6 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
       if ((rc = count_every(ix, xq, decider, &v, &res->total, err))) goto done;
       goto page;
     }
-    size_t nf;
-    ps_index_files(ix, &nf);
-    wc.n_files = nf;
-    if ((wc.title = malloc(nf + 1))) memset(wc.title, -1, nf + 1);
     /* Matches are ranked here so that pages stay consistent.  Xapian gives
      * them by weight, largest first, and the features add at most `bound`
      * to a normalised weight: once the next weight plus that cannot reach
@@ -1382,7 +1371,7 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
      * while an unseen match could still reach the page. */
     size_t need = o.offset + o.limit < o.offset ? SIZE_MAX : o.offset + o.limit;
     if (want_related && need < (size_t)R[R_FB_DOCS]) need = (size_t)R[R_FB_DOCS];
-    double bound = bonus_bound(ix, pq, &wc);
+    double bound = bonus_bound(ix, pq);
     size_t fetch = !want_related && bound >= 0 && need <= 10000 ? (need * 8 > 2048 ? need * 8 : 2048) : 0;
     size_t scored = 0;
     for (;;) {
@@ -1488,7 +1477,6 @@ done:
   free(ex);
   free(rel);
   free(excl);
-  free(wc.title);
   ps_query_free(pq);
   if (rc) {
     ps_results_free(res);

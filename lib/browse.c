@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ps_hash.h"
 #include "ps_projects.h"
 #include "ps_tok.h"
 
@@ -19,18 +20,12 @@ typedef struct counter {
   size_t *slots, n_slots; /* a power of two, more than twice n */
 } counter;
 
-static size_t key_hash(const char *k, size_t len) {
-  size_t h = 1469598103934665603ull;
-  for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)k[i]) * 1099511628211ull;
-  return h;
-}
-
 /* Rebuilds the slots for n_slots entries. */
 static int rehash(counter *c, size_t n_slots) {
   size_t *sl = calloc(n_slots, sizeof *sl);
   if (!sl) return -1;
   for (size_t i = 0; i < c->n; i++) {
-    size_t j = key_hash(c->keys[i], c->lens[i]) & (n_slots - 1);
+    size_t j = (size_t)ps_hash64(c->keys[i], c->lens[i]) & (n_slots - 1);
     while (sl[j]) j = (j + 1) & (n_slots - 1);
     sl[j] = i + 1;
   }
@@ -42,7 +37,7 @@ static int rehash(counter *c, size_t n_slots) {
 
 static int count(counter *c, const char *k, size_t len) {
   if (2 * (c->n + 1) >= c->n_slots && rehash(c, c->n_slots ? 2 * c->n_slots : 64)) return -1;
-  size_t j = key_hash(k, len) & (c->n_slots - 1);
+  size_t j = (size_t)ps_hash64(k, len) & (c->n_slots - 1);
   for (; c->slots[j]; j = (j + 1) & (c->n_slots - 1)) {
     size_t i = c->slots[j] - 1;
     if (c->lens[i] == len && memcmp(c->keys[i], k, len) == 0) return c->counts[i]++, 0;

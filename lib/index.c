@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "index_internal.h"
+#include "ps_hash.h"
 #include "ps_json.h"
 #include "ps_meta.h"
 #include "ps_projects.h"
@@ -116,12 +117,6 @@ static int meta_set_u64(ps_index *ix, const char *key, uint64_t v, ps_error *err
   char buf[32];
   snprintf(buf, sizeof buf, "%" PRIu64, v);
   return meta_set(ix, key, buf, err);
-}
-
-static uint64_t fnv1a(const char *p, size_t n) {
-  uint64_t h = 1469598103934665603ULL;
-  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
-  return h;
 }
 
 static char *xstrdup(const char *s) { return strdup(s ? s : ""); }
@@ -387,7 +382,7 @@ static int text_id_ensure(ps_index *ix, ps_error *err) {
     if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
       struct timespec ts;
       clock_gettime(CLOCK_REALTIME, &ts);
-      uint64_t a = fnv1a((const char *)&ts, sizeof ts) ^ (uint64_t)getpid();
+      uint64_t a = ps_hash64((const char *)&ts, sizeof ts) ^ (uint64_t)getpid();
       memcpy(r, &a, 8);
       memcpy(r + 8, &ts.tv_nsec, sizeof ts.tv_nsec < 8 ? sizeof ts.tv_nsec : 8);
     }
@@ -790,7 +785,7 @@ int ix_prep_check(ps_index *ix, const char *path, ps_prep *p, ps_error *err) {
 int ix_prep_run(ps_prep *p, const ps_ingest_opts *opts, ps_error *err) {
   int rc = read_whole(p->abs, &p->data, &p->len, &p->sb, err);
   if (rc) return rc;
-  p->hash = fnv1a(p->data, p->len);
+  p->hash = ps_hash64(p->data, p->len);
   if (p->same_sidecar && p->old.size == p->len && p->old.hash == p->hash) {
     p->touched = 1; /* touched but not changed */
     return PS_OK;

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "index_internal.h"
+#include "ps_hash.h"
 #include "ps_tok.h"
 #include "ps_xapian.h"
 
@@ -830,14 +831,8 @@ typedef struct word_cache {
   unsigned char sec_has[WORD_CACHE];
 } word_cache;
 
-static uint64_t fnv64(const char *s, size_t n) {
-  uint64_t h = 1469598103934665603ull;
-  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-  return h | 1; /* never 0, the empty mark */
-}
-
 static int section_has_word(word_cache *wc, const ps_query *pq, const char *sec, size_t len) {
-  uint64_t h = fnv64(sec, len);
+  uint64_t h = ps_hash64(sec, len) | 1; /* never 0, the empty mark */
   size_t slot = (size_t)(h % WORD_CACHE);
   if (wc->sec_hash[slot] == h) return wc->sec_has[slot];
   int r = has_word_raw(pq, sec);

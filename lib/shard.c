@@ -2,6 +2,7 @@
  * shards (see ps_shard.h).  Opening the shards as one database is
  * shard_index.c's work. */
 #include "ps_shard.h"
+#include "ps_hash.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -11,10 +12,7 @@
 #include <unistd.h>
 
 unsigned ps_shard_route(const char *path, unsigned n) {
-  uint64_t h = 1469598103934665603ULL; /* FNV-1a 64 */
-  for (const unsigned char *p = (const unsigned char *)path; *p; p++)
-    h = (h ^ *p) * 1099511628211ULL;
-  return n ? (unsigned)(h % n) : 0;
+  return n ? (unsigned)(ps_hash64(path, strlen(path)) % n) : 0;
 }
 
 int ps_shard_stub_path(const char *path, char *buf, size_t n) {

@@ -75,11 +75,11 @@ int ps_answer_query(const char *q, const char *const *field, const char *const *
         goto done;
       }
     /* One filter alone, so that a bad value is reported as such. */
-    size_t fl = strlen(field[i]) + strlen(v) + 4;
-    char *one = malloc(fl + 1);
+    size_t fl = strlen(field[i]) + strlen(v) + sizeof ":\"=\"";
+    char *one = malloc(fl);
     if (!one) { rc = PS_ERR_NOMEM; break; }
     /* equal to the value, as the facets count it (year is exact anyway) */
-    snprintf(one, fl + 1, strcmp(field[i], "year") ? "%s:\"=%s\"" : "%s:\"%s\"", field[i], v);
+    snprintf(one, fl, strcmp(field[i], "year") ? "%s:\"=%s\"" : "%s:\"%s\"", field[i], v);
     ps_error e1;
     ps_error_clear(&e1);
     rc = ps_query_parse(one, &pq, &e1);

@@ -35,7 +35,7 @@
 extern "C" {
 #endif
 
-#define PS_INDEX_LAYOUT "3"
+#define PS_INDEX_LAYOUT "4"
 #define PS_SLOT_DATE 0
 
 typedef struct ps_index ps_index;

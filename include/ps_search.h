@@ -42,7 +42,11 @@ typedef struct ps_hit {
   const ps_file_info *file;  /* borrowed from the index */
   uint32_t paragraph;        /* 0-based number within the file */
   const char *section;       /* borrowed from the index */
-  const char *text;          /* the paragraph as written, borrowed */
+  const char *norm;          /* the paragraph normalised (ps_tok.h), borrowed */
+  size_t norm_len;
+  char *text;                /* the paragraph as written, owned (NULL in a
+                                hit of a search with page_only_text until
+                                ps_results_fill) */
   size_t text_len;
   const char *projects;      /* the project names the paragraph mentions, each
                                 followed by '\n' (borrowed, like text) */
@@ -67,9 +71,9 @@ typedef struct ps_search_opts {
   size_t offset;             /* skip this many hits */
   size_t limit;              /* return at most this many */
   int exact;                 /* non-zero: no query expansion (only exact hits) */
-  int no_highlights;         /* non-zero: hits come without highlights (for
-                                callers that keep only some of many hits:
-                                ps_results_highlight fills them later) */
+  int page_only_text;        /* non-zero: hits come without text and
+                                highlights (for callers that keep only some of
+                                many hits: ps_results_fill fills those kept) */
 } ps_search_opts;
 
 /* Runs query q.  Borrowed pointers in the results live until the index is
@@ -80,9 +84,10 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
               ps_error *err);
 void ps_results_free(ps_results *r);
 
-/* Fills the highlights of every hit of r that has none (after a search with
- * no_highlights).  PS_OK, PS_ERR_NOMEM. */
-int ps_results_highlight(ps_results *r, ps_error *err);
+/* Fills the text and highlights of every hit of r that has none (after a
+ * search with page_only_text), from ix, the index that was searched.  PS_OK,
+ * PS_ERR_NOMEM, PS_ERR_CORRUPT. */
+int ps_results_fill(ps_index *ix, ps_results *r, ps_error *err);
 
 /* Fills the highlights of a paragraph's text for the words of pq (used by
  * ps_search; exposed for --export and tests).  *out is malloc'd. */

@@ -4,7 +4,10 @@
  * no termlist, no document data); the paragraphs themselves live here, in
  * two append-only files of the database directory:
  *   text.dat  one record per paragraph: its normalised text (what candidates
- *             are verified against), its text as written and its section;
+ *             are verified against), its text as written stored as a patch
+ *             on the normalised text (most characters normalise to
+ *             themselves, so the paragraph is kept about once instead of
+ *             twice), its section and its project names;
  *   text.idx  an array of little-endian u64, entry d = offset of docid d's
  *             record in text.dat.
  * Readers memory-map both files.  Consistency with Xapian: the writer syncs
@@ -26,15 +29,26 @@ typedef struct ps_store ps_store;
 
 /* One paragraph record.  For a record read with ps_store_get the pointers
  * point into the mapping and live until ps_store_close / ps_store_remap; each
- * string is NUL-terminated. */
+ * string is NUL-terminated.  A record read has text == NULL: the text as
+ * written is rebuilt on demand by ps_store_text (only shown paragraphs need
+ * it). */
 typedef struct ps_store_rec {
   uint32_t file_no;      /* which source file (see ps_index.h) */
   uint32_t para_no;      /* 0-based paragraph number within the file */
   uint32_t heading_level;/* 0 body text, 1.. heading */
   const char *norm;      /* normalised text (ps_tok_normalize) */
   size_t norm_len;
-  const char *text;      /* text as written */
-  size_t text_len;
+  const char *text;      /* writers: the text as written (readers: NULL) */
+  size_t text_len;       /* length of the text as written (both) */
+  const uint32_t *norm_map; /* writers, optional: the map of norm into text
+                            (ps_tok_normalize with want_map); without it, or
+                            when it does not describe text, the text is
+                            stored whole */
+  const unsigned char *patch; /* readers: the text as a patch on norm (opaque,
+                            for ps_store_text); writers: when set (a record
+                            copied from another store) stored as is and
+                            text / norm_map are not used */
+  size_t patch_len;
   const char *section;   /* section path */
   size_t section_len;
   const char *projects;  /* the project names the paragraph mentions
@@ -64,6 +78,18 @@ int ps_store_remap(ps_store *st, uint64_t dat_len, uint64_t idx_len, ps_error *e
 
 /* Readers: the record of docid; PS_ERR_NOTFOUND if beyond the store. */
 int ps_store_get(const ps_store *st, uint32_t docid, ps_store_rec *out);
+
+/* Rebuilds the text as written of a record read with ps_store_get into
+ * *out (malloc'd, NUL-terminated, the caller frees it; *len = its length).
+ * PS_OK, PS_ERR_NOMEM, or PS_ERR_CORRUPT for a damaged patch. */
+int ps_store_text(const ps_store_rec *rec, char **out, size_t *len);
+
+/* Writers and tests: encodes text[0..tlen) as a patch on norm[0..nlen)
+ * given map (NULL: the whole text as a literal), into *out (malloc'd).
+ * The patch always rebuilds text exactly: a map that does not describe the
+ * text gives the literal form.  PS_OK or PS_ERR_NOMEM. */
+int ps_store_patch(const char *norm, size_t nlen, const uint32_t *map, const char *text,
+                   size_t tlen, unsigned char **out, size_t *out_len);
 
 /* The number of docid slots (highest docid + 1) and bytes of text.dat. */
 uint32_t ps_store_slots(const ps_store *st);

@@ -129,7 +129,7 @@ int ps_answer_run(ps_index *ix, const char *q, const ps_answer_opts *o, ps_answe
   if (a->opts.count_only) so.limit = 0, so.exact = 1; /* Xapian counts, nothing fetched */
   /* Facets, date order, collapsing and the timeline need the whole result:
    * search it all, then order, collapse and cut the page. */
-  if (full) so.offset = 0, so.limit = PS_ANSWER_MAX_LIMIT, so.no_highlights = 1;
+  if (full) so.offset = 0, so.limit = PS_ANSWER_MAX_LIMIT, so.page_only_text = 1;
   for (int attempt = 0;; attempt++) {
     rc = ps_search(ix, q, &so, &a->res, err);
     if (rc != PS_ERR_RETRY || attempt == RETRIES) break;
@@ -147,8 +147,8 @@ int ps_answer_run(ps_index *ix, const char *q, const ps_answer_opts *o, ps_answe
     if (a->opts.collapse && ps_browse_collapse(a->res, &a->groups, &a->collapsed) != PS_OK)
       goto nomem;
     if (!a->opts.timeline) ps_browse_page(a->res, a->groups, a->opts.offset, a->opts.limit);
-    /* highlights only for the hits that are shown */
-    if ((rc = ps_results_highlight(a->res, err))) goto fail;
+    /* text and highlights only for the hits that are shown */
+    if ((rc = ps_results_fill(ix, a->res, err))) goto fail;
   }
   /* took_ms: the whole answer (facets and collapsing can cost more than the
    * search itself), retries included. */
@@ -253,8 +253,16 @@ int ps_answer_doc(ps_index *ix, const char *path, size_t para, size_t before, si
       break;
     }
     ps_span *sp = NULL;
-    size_t n_sp = 0;
-    if (pq && ps_search_highlight(pq, rec.text, rec.text_len, &sp, &n_sp) != PS_OK) {
+    size_t n_sp = 0, text_len = 0;
+    char *text = NULL;
+    if ((rc = ps_store_text(&rec, &text, &text_len)) != PS_OK) {
+      rc = rc == PS_ERR_NOMEM ? ps_error_set(err, rc, "out of memory")
+                              : ps_error_set(err, rc, "paragraph %zu of %s is damaged in the store",
+                                             k, f->path);
+      break;
+    }
+    if (pq && ps_search_highlight(pq, text, text_len, &sp, &n_sp) != PS_OK) {
+      free(text);
       rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
       break;
     }
@@ -263,11 +271,12 @@ int ps_answer_doc(ps_index *ix, const char *path, size_t para, size_t before, si
       cJSON_AddNumberToObject(p, "paragraph", (double)k);
       cJSON_AddStringToObject(p, "section", rec.section ? rec.section : "");
       cJSON_AddNumberToObject(p, "heading_level", rec.heading_level);
-      cJSON_AddStringToObject(p, "text", rec.text);
-      cJSON_AddItemToObject(p, "highlights", ps_json_spans(rec.text, sp, n_sp));
+      cJSON_AddStringToObject(p, "text", text);
+      cJSON_AddItemToObject(p, "highlights", ps_json_spans(text, sp, n_sp));
       cJSON_AddItemToArray(arr, p);
     }
     free(sp);
+    free(text);
     if (!p) {
       rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
       break;

@@ -225,16 +225,14 @@ static int cmp_u32(const void *a, const void *b) {
 }
 
 static int make_shingles(const ps_hit *hit, shingles *out) {
-  ps_norm nm;
+  struct { const char *text; size_t len; } nm = {hit->norm ? hit->norm : "", hit->norm_len};
   out->h = NULL;
   out->n = 0;
-  if (ps_tok_normalize(hit->text, hit->text_len, 0, &nm) != PS_OK) return PS_ERR_NOMEM;
   size_t starts_cap = nm.len + 1, nc = 0;
   size_t *starts = malloc(starts_cap * sizeof *starts);
   out->h = malloc((nm.len + 1) * sizeof *out->h);
   if (!starts || !out->h) {
     free(starts);
-    ps_norm_free(&nm);
     return PS_ERR_NOMEM;
   }
   for (size_t i = 0; i < nm.len; i++)
@@ -247,7 +245,6 @@ static int make_shingles(const ps_hit *hit, shingles *out) {
     out->h[out->n++] = h;
   }
   free(starts);
-  ps_norm_free(&nm);
   qsort(out->h, out->n, sizeof *out->h, cmp_u32);
   size_t m = 0;
   for (size_t i = 0; i < out->n; i++)
@@ -315,6 +312,7 @@ int ps_browse_collapse(ps_results *r, ps_collapsed **groups, size_t *removed) {
       c->also[c->n].paragraph = r->hits[i].paragraph;
       c->n++;
       free(r->hits[i].highlights);
+    free(r->hits[i].text);
       free(sh[i].h);
       sh[i] = (shingles){.h = NULL};
       (*removed)++;

@@ -810,7 +810,7 @@ int ix_prep_run(ps_prep *p, const ps_ingest_opts *opts, ps_error *err) {
   for (size_t i = 0; i < n && rc == PS_OK; i++) {
     const ps_para *pa = &p->doc->paras[i];
     ps_store_rec rec;
-    if (ps_tok_normalize(pa->text, pa->len, 0, &p->norms[i]) != PS_OK ||
+    if (ps_tok_normalize(pa->text, pa->len, 1, &p->norms[i]) != PS_OK ||
         !(p->docs[i] = ps_xdoc_new())) {
       rc = ps_error_set(err, PS_ERR_NOMEM, "%s: out of memory", p->path);
       break;
@@ -828,6 +828,7 @@ void ix_prep_rec(const ps_prep *p, size_t i, uint32_t file_no, ps_store_rec *rec
   const ps_para *pa = &p->doc->paras[i];
   ps_store_rec r = {file_no, (uint32_t)i, (uint32_t)pa->heading_level,
                     p->norms[i].text, p->norms[i].len, pa->text, pa->len,
+                    p->norms[i].map, NULL, 0,
                     pa->section ? pa->section : "", pa->section ? strlen(pa->section) : 0,
                     NULL, 0};
   if (p->projects && p->projects[i]) {
@@ -1235,8 +1236,19 @@ int ps_index_optimize(ps_index *ix, ps_error *err) {
                           ix->dir, k, f.path);
         break;
       }
+      /* the text as written is needed for its project names; the patch is
+       * copied as it is */
+      char *text = NULL;
+      size_t text_len = 0;
+      if (ps_store_text(&rec, &text, &text_len) != PS_OK) {
+        rc = ps_error_set(err, PS_ERR_CORRUPT, "%s: paragraph %u of %s is damaged in the store",
+                          ix->dir, k, f.path);
+        break;
+      }
+      rec.text = text;
       uint32_t id = 0;
       rc = add_paragraph(out, &rec, &f, &region, &id, err);
+      free(text);
       if (k == 0) first = id;
     }
     ps_norm_free(&region);

@@ -1292,6 +1292,17 @@ static int count_term(void *ctx, const char *t, size_t n) {
   return 0;
 }
 
+/* The text as written of hit h (record rec) and its highlights for pq. */
+static int fill_hit(const ps_query *pq, const ps_store_rec *rec, ps_hit *h, ps_error *err) {
+  int rc = ps_store_text(rec, &h->text, &h->text_len);
+  if (rc == PS_ERR_CORRUPT)
+    return ps_error_set(err, rc, "paragraph %u is damaged in the store", h->docid);
+  if (rc == PS_OK && ps_search_highlight(pq, h->text, h->text_len, &h->highlights,
+                                         &h->n_highlights))
+    rc = PS_ERR_NOMEM;
+  return rc == PS_ERR_NOMEM ? ps_error_set(err, rc, "out of memory") : rc;
+}
+
 int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_results **out,
               ps_error *err) {
   int rc = PS_OK;
@@ -1452,15 +1463,11 @@ page:
     h->file = ps_index_file_by_no(ix, rec.file_no);
     h->paragraph = rec.para_no;
     h->section = rec.section;
-    h->text = rec.text;
-    h->text_len = rec.text_len;
+    h->norm = rec.norm;
+    h->norm_len = rec.norm_len;
     h->projects = rec.projects;
     h->projects_len = rec.projects_len;
-    if (!o.no_highlights &&
-        ps_search_highlight(pq, rec.text, rec.text_len, &h->highlights, &h->n_highlights)) {
-      rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
-      goto done;
-    }
+    if (!o.page_only_text && (rc = fill_hit(pq, &rec, h, err))) goto done;
   }
   res->took_ms = now_ms() - t0;
 done:
@@ -1481,14 +1488,17 @@ done:
   return PS_OK;
 }
 
-int ps_results_highlight(ps_results *r, ps_error *err) {
+int ps_results_fill(ps_index *ix, ps_results *r, ps_error *err) {
   ps_query *pq = NULL;
   int rc = ps_query_parse(r->query, &pq, err); /* it parsed once already */
   for (size_t i = 0; rc == PS_OK && i < r->n_hits; i++) {
     ps_hit *h = &r->hits[i];
-    if (h->highlights || !h->text) continue;
-    if (ps_search_highlight(pq, h->text, h->text_len, &h->highlights, &h->n_highlights))
-      rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+    ps_store_rec rec;
+    if (h->text) continue;
+    if (ps_index_para(ix, h->docid, &rec) != PS_OK)
+      rc = ps_error_set(err, PS_ERR_CORRUPT, "paragraph %u missing from the store", h->docid);
+    else
+      rc = fill_hit(pq, &rec, h, err);
   }
   ps_query_free(pq);
   return rc;
@@ -1496,7 +1506,7 @@ int ps_results_highlight(ps_results *r, ps_error *err) {
 
 void ps_results_free(ps_results *r) {
   if (!r) return;
-  for (size_t i = 0; i < r->n_hits; i++) free(r->hits[i].highlights);
+  for (size_t i = 0; i < r->n_hits; i++) free(r->hits[i].highlights), free(r->hits[i].text);
   free(r->hits);
   free(r->query);
   free(r);

@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define HEADER_WORDS 7 /* file_no, para_no, heading_level, norm, text, section,
-                          * projects lengths */
+#define HEADER_WORDS 8 /* file_no, para_no, heading_level, then the lengths of
+                          * norm, text as written, patch, section, projects */
 
 struct ps_store {
   int writable;
@@ -27,7 +27,16 @@ struct ps_store {
   size_t buf_len, buf_cap;
   unsigned char *ibuf;
   size_t ibuf_len, ibuf_cap;
+  /* writer: the last section written inline, which the next records of the
+   * same section refer back to instead of repeating it */
+  char *last_sec;
+  size_t last_sec_len;
+  uint64_t last_sec_at;
 };
+
+/* A section length word with this bit set: the section is not inline but
+ * 4 bytes give the distance back from there to an earlier copy of it. */
+#define SECTION_REF 0x80000000u
 
 static int sys_error(ps_error *err, const char *what, const char *path) {
   return ps_error_set(err, PS_ERR_IO, "%s: %s: %s", path, what, strerror(errno));
@@ -118,6 +127,7 @@ void ps_store_close(ps_store *st) {
   if (st->idx_fd >= 0) close(st->idx_fd);
   free(st->buf);
   free(st->ibuf);
+  free(st->last_sec);
   free(st);
 }
 
@@ -172,6 +182,18 @@ static int flush(ps_store *st, ps_error *err) {
   return rc;
 }
 
+static void remember_section(ps_store *st, const char *s, size_t n, uint64_t at) {
+  char *c = realloc(st->last_sec, n);
+  if (!c) { /* only a missed saving */
+    st->last_sec_len = 0;
+    return;
+  }
+  memcpy(c, s, n);
+  st->last_sec = c;
+  st->last_sec_len = n;
+  st->last_sec_at = at;
+}
+
 int ps_store_append(ps_store *st, uint32_t docid, const ps_store_rec *r, ps_error *err) {
   if (!st->writable) return ps_error_set(err, PS_ERR_USAGE, "store opened read-only");
   uint64_t slots = st->idx_len / 8;
@@ -181,11 +203,25 @@ int ps_store_append(ps_store *st, uint32_t docid, const ps_store_rec *r, ps_erro
                         "%s: expected paragraph id %llu, Xapian gave %u; "
                         "the database is out of step, rebuild it",
                         st->idx_path, (unsigned long long)slots, docid);
-  size_t need = HEADER_WORDS * 4 + r->norm_len + r->text_len + r->section_len + r->projects_len + 4;
+  unsigned char *made = NULL;
+  const unsigned char *patch = r->patch;
+  size_t patch_len = r->patch_len;
+  if (!patch && ps_store_patch(r->norm, r->norm_len, r->norm_map, r->text, r->text_len, &made,
+                               &patch_len) != PS_OK)
+    return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+  if (!patch) patch = made;
+  uint64_t sec_at = st->dat_len + HEADER_WORDS * 4 + r->norm_len + 1 + patch_len;
+  int sec_ref = r->section_len && r->section_len == st->last_sec_len &&
+                r->section_len < SECTION_REF && sec_at - st->last_sec_at < UINT32_MAX &&
+                !memcmp(r->section, st->last_sec, r->section_len);
+  size_t sec_bytes = sec_ref ? 4 : r->section_len + 1;
+  size_t need = HEADER_WORDS * 4 + r->norm_len + 1 + patch_len + sec_bytes + r->projects_len + 1;
   size_t padded = (need + 3) & ~(size_t)3;
   if (!grow(&st->buf, &st->buf_cap, st->buf_len + padded) ||
-      !grow(&st->ibuf, &st->ibuf_cap, st->ibuf_len + 16))
+      !grow(&st->ibuf, &st->ibuf_cap, st->ibuf_len + 16)) {
+    free(made);
     return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+  }
   if (st->idx_len == 0) { /* slot 0: unused */
     memset(st->ibuf + st->ibuf_len, 0, 8);
     st->ibuf_len += 8;
@@ -201,15 +237,22 @@ int ps_store_append(ps_store *st, uint32_t docid, const ps_store_rec *r, ps_erro
   put_u32(p + 8, r->heading_level);
   put_u32(p + 12, (uint32_t)r->norm_len);
   put_u32(p + 16, (uint32_t)r->text_len);
-  put_u32(p + 20, (uint32_t)r->section_len);
-  put_u32(p + 24, (uint32_t)r->projects_len);
+  put_u32(p + 20, (uint32_t)patch_len);
+  put_u32(p + 24, (uint32_t)r->section_len | (sec_ref ? SECTION_REF : 0));
+  put_u32(p + 28, (uint32_t)r->projects_len);
   p += HEADER_WORDS * 4;
   memcpy(p, r->norm, r->norm_len), p += r->norm_len, *p++ = 0;
-  memcpy(p, r->text, r->text_len), p += r->text_len, *p++ = 0;
-  memcpy(p, r->section, r->section_len), p += r->section_len, *p++ = 0;
+  if (patch_len) memcpy(p, patch, patch_len), p += patch_len;
+  if (sec_ref) {
+    put_u32(p, (uint32_t)(sec_at - st->last_sec_at)), p += 4;
+  } else {
+    memcpy(p, r->section, r->section_len), p += r->section_len, *p++ = 0;
+    if (r->section_len) remember_section(st, r->section, r->section_len, sec_at);
+  }
   if (r->projects_len) memcpy(p, r->projects, r->projects_len);
   p += r->projects_len, *p++ = 0;
   memset(p, 0, padded - need);
+  free(made);
   st->buf_len += padded;
   st->dat_len += padded;
   if (st->buf_len > (8u << 20)) return flush(st, err);
@@ -237,16 +280,29 @@ int ps_store_get(const ps_store *st, uint32_t docid, ps_store_rec *out) {
   out->heading_level = get_u32(p + 8);
   out->norm_len = get_u32(p + 12);
   out->text_len = get_u32(p + 16);
-  out->section_len = get_u32(p + 20);
-  out->projects_len = get_u32(p + 24);
-  if (off + HEADER_WORDS * 4 + out->norm_len + out->text_len + out->section_len +
-          out->projects_len + 4 > st->dat_len)
-    return PS_ERR_CORRUPT;
+  out->patch_len = get_u32(p + 20);
+  uint32_t sec_word = get_u32(p + 24);
+  int sec_ref = (sec_word & SECTION_REF) != 0;
+  out->section_len = sec_word & ~SECTION_REF;
+  out->projects_len = get_u32(p + 28);
+  out->norm_map = NULL;
+  uint64_t sec_at = off + HEADER_WORDS * 4 + (uint64_t)out->norm_len + 1 + out->patch_len;
+  uint64_t sec_bytes = sec_ref ? 4 : (uint64_t)out->section_len + 1;
+  if (sec_at + sec_bytes + out->projects_len + 1 > st->dat_len) return PS_ERR_CORRUPT;
   const char *s = (const char *)p + HEADER_WORDS * 4;
   out->norm = s;
-  out->text = s + out->norm_len + 1;
-  out->section = out->text + out->text_len + 1;
-  out->projects = out->section + out->section_len + 1;
+  out->text = NULL;
+  out->patch = (const unsigned char *)s + out->norm_len + 1;
+  if (sec_ref) {
+    uint32_t back = get_u32(st->dat_map + sec_at);
+    if (back <= out->section_len || back > sec_at ||
+        st->dat_map[sec_at - back + out->section_len] != 0)
+      return PS_ERR_CORRUPT;
+    out->section = (const char *)st->dat_map + sec_at - back;
+  } else {
+    out->section = (const char *)st->dat_map + sec_at;
+  }
+  out->projects = (const char *)st->dat_map + sec_at + sec_bytes;
   return PS_OK;
 }
 

@@ -99,11 +99,18 @@ static int export_all(ps_index *ix) {
       h.file = &files[i];
       h.paragraph = rec.para_no;
       h.section = rec.section;
-      h.text = rec.text;
-      h.text_len = rec.text_len;
+      h.norm = rec.norm;
+      h.norm_len = rec.norm_len;
       h.projects = rec.projects;
       h.projects_len = rec.projects_len;
-      if (print_json(ps_json_hit(&h, 0))) return 2;
+      if (ps_store_text(&rec, &h.text, &h.text_len) != PS_OK) {
+        fprintf(stderr, "policy-search: paragraph %u of %s is damaged in the store\n", k,
+                files[i].path);
+        return 2;
+      }
+      int bad = print_json(ps_json_hit(&h, 0));
+      free(h.text);
+      if (bad) return 2;
     }
   }
   return 0;

@@ -417,6 +417,19 @@ def main():
             if got_of[q] != inter:
                 bad += 1
                 print(f'AND PROPERTY {q!r}: {len(got_of[q])} hits, intersection {len(inter)}')
+        # Totals alone (--count: Xapian's count, or a term's frequency for a
+        # word of one or two CJK characters or one token) against the scan;
+        # a sample, one process per query.
+        plain = [q for q in queries[:n_plain] if q in got_of]
+        counted = [q for q in plain if len(q) <= 2][:20] + [q for q in plain if len(q) > 2][:20]
+        for q in counted:
+            tree = trees[queries.index(q)]
+            expect = sum(1 for i, t in enumerate(norms) if evaluate(tree, t, paras[i]))
+            got = run([psearch, '--db', db, '--count', '--', q], check=False).stdout.decode().strip()
+            if got != str(expect):
+                bad += 1
+                print(f'COUNT {q!r}: --count says {got!r}, expected {expect}')
+        print(f'{len(counted)} totals checked with --count')
         print(f'{n_nonempty} queries with hits')
         print(f'{n_and} AND queries checked against the intersection of their words')
         print(f'{len(queries)} queries ({kinds}), {len(paras)} paragraphs, {bad} differences')

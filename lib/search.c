@@ -677,7 +677,7 @@ static void set_bm25(ps_xsearch *s) {
  * exact number in xr->total_lower, so that ranking and paging can happen
  * in C. */
 static int search_top(ps_index *ix, const ps_xq *xq, ps_xdecider_fn fn, void *ctx,
-                      size_t max, ps_xresult *xr, ps_error *err) {
+                      size_t max, const size_t *known_total, ps_xresult *xr, ps_error *err) {
   ps_xdb_stats st;
   ps_xdb_stats_get(ps_index_xdb(ix), &st);
   ps_xsearch s;
@@ -688,8 +688,13 @@ static int search_top(ps_index *ix, const ps_xq *xq, ps_xdecider_fn fn, void *ct
   set_bm25(&s);
   s.decider = fn;
   s.decider_ctx = ctx;
+  /* A total known already needs no counting: Xapian then only finds the
+   * best `max` (the same ones), and stops early when it can (3x faster for
+   * a word of one or two characters). */
+  if (known_total) s.check_at_least = 1;
   int rc = ps_xdb_search(ps_index_xdb(ix), &s, xr);
   if (rc) return ps_error_set(err, rc, "search failed: %s", ps_xdb_errmsg(ps_index_xdb(ix)));
+  if (known_total) xr->total_lower = xr->total_estimate = xr->total_upper = *known_total;
   return PS_OK;
 }
 
@@ -821,22 +826,25 @@ static int cmp_occ(const void *a, const void *b) {
   return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
-/* Whether a query word is in a paragraph's section path, remembered for
- * one search: normalising it is the dearest part of scoring a hit, and
- * sections repeat across hits.  (Titles are normalised once, in the
- * registry: title_norm.) */
+/* Whether a query word is in a paragraph's section path or its document's
+ * title, remembered for one search: normalising a section is the dearest
+ * part of scoring a hit, and sections and files repeat across hits.
+ * Sections are remembered by their address in the store (a section shared
+ * by consecutive paragraphs is stored once, so they share it); titles are
+ * normalised once, in the registry (title_norm), and remembered per file. */
 #define WORD_CACHE 512
 typedef struct word_cache {
-  uint64_t sec_hash[WORD_CACHE]; /* 0 = empty slot */
+  const char *sec_at[WORD_CACHE]; /* NULL = empty slot */
   unsigned char sec_has[WORD_CACHE];
+  unsigned char *title_has;       /* per file position: 0 unknown, 1 no, 2 yes (owned) */
+  size_t n_files;
 } word_cache;
 
-static int section_has_word(word_cache *wc, const ps_query *pq, const char *sec, size_t len) {
-  uint64_t h = ps_hash64(sec, len) | 1; /* never 0, the empty mark */
-  size_t slot = (size_t)(h % WORD_CACHE);
-  if (wc->sec_hash[slot] == h) return wc->sec_has[slot];
+static int section_has_word(word_cache *wc, const ps_query *pq, const char *sec) {
+  size_t slot = (size_t)(((uintptr_t)sec * 0x9E3779B97F4A7C15ull) >> 32) % WORD_CACHE;
+  if (wc->sec_at[slot] == sec) return wc->sec_has[slot];
   int r = has_word_raw(pq, sec);
-  wc->sec_hash[slot] = h;
+  wc->sec_at[slot] = sec;
   wc->sec_has[slot] = (unsigned char)r;
   return r;
 }
@@ -844,6 +852,17 @@ static int section_has_word(word_cache *wc, const ps_query *pq, const char *sec,
 static int title_has_word(const ps_query *pq, const ps_file_info *f) {
   if (!f->title_norm) return has_word_raw(pq, f->title);
   return has_word(pq, f->title_norm, strlen(f->title_norm));
+}
+
+static int title_has_word_cached(word_cache *wc, const ps_index *ix, const ps_query *pq,
+                                 const ps_file_info *f) {
+  size_t n;
+  const ps_file_info *files = ps_index_files(ix, &n);
+  size_t i = (size_t)(f - files);
+  if (!wc->title_has && n && (wc->title_has = calloc(n, 1))) wc->n_files = n;
+  if (i >= wc->n_files) return title_has_word(pq, f);
+  if (!wc->title_has[i]) wc->title_has[i] = title_has_word(pq, f) ? 2 : 1;
+  return wc->title_has[i] == 2;
 }
 
 /* The largest amount the features add to the normalised BM25 weight (the
@@ -910,11 +929,25 @@ static double exact_score(const ps_index *ix, const ps_query *pq, const ps_store
     }
     s += R[R_PHRASE] * phrase;
   }
-  if (rec->section_len && section_has_word(wc, pq, rec->section, rec->section_len))
-    s += R[R_SECTION];
+  if (rec->section_len && section_has_word(wc, pq, rec->section)) s += R[R_SECTION];
   const ps_file_info *f = ps_index_file_by_no(ix, rec->file_no);
-  if (f && title_has_word(pq, f)) s += R[R_TITLE];
+  if (f && title_has_word_cached(wc, ix, pq, f)) s += R[R_TITLE];
   if (len < R[R_SHORT]) s *= R[R_SHORT_PEN];
+  return s;
+}
+
+/* At least exact_score, from what is known without reading the paragraph's
+ * text: the weight, the section and title bonuses, the most proximity and
+ * phrase can add, and the short-paragraph damping when the paragraph is
+ * surely short (fewer bytes than the threshold in characters). */
+static double score_bound(const ps_index *ix, const ps_query *pq, const ps_store_rec *rec,
+                          double w, double wmax, word_cache *wc) {
+  double s = R[R_BM25] * (wmax > 0 ? w / wmax : 0) + R[R_DENS];
+  if (pq->n_words > 1) s += R[R_PROX] + R[R_PHRASE];
+  if (rec->section_len && section_has_word(wc, pq, rec->section)) s += R[R_SECTION];
+  const ps_file_info *f = ps_index_file_by_no(ix, rec->file_no);
+  if (f && title_has_word_cached(wc, ix, pq, f)) s += R[R_TITLE];
+  if ((double)rec->norm_len < R[R_SHORT]) s *= R[R_SHORT_PEN];
   return s;
 }
 
@@ -1253,7 +1286,7 @@ static int expand(ps_index *ix, const ps_query *pq, const cand *exact, size_t n_
     }
   }
   rel_ctx c = {ix, pq, excl, n_exact, &syn, &bg};
-  if ((rc = search_top(ix, xq, rel_decider, &c, 0, &xr, err))) goto done;
+  if ((rc = search_top(ix, xq, rel_decider, &c, 0, NULL, &xr, err))) goto done;
   if (xr.n) {
     cand *r = malloc(xr.n * sizeof *r);
     if (!r) {
@@ -1292,6 +1325,12 @@ static int count_term(void *ctx, const char *t, size_t n) {
   return 0;
 }
 
+static int no_superseded(const ps_index *ix) {
+  ps_index_stats st;
+  ps_index_stats_get(ix, &st);
+  return st.superseded == 0;
+}
+
 typedef struct one_term {
   const char *t;
   size_t len, n;
@@ -1310,10 +1349,7 @@ static int take_term(void *ctx, const char *t, size_t n) {
  * corpus).  Returns 1 when it applies. */
 static int count_by_termfreq(ps_index *ix, const ps_query *pq, size_t *total) {
   const ps_qnode *n = pq->root;
-  if (n->type != PS_QN_WORD) return 0;
-  ps_index_stats st;
-  ps_index_stats_get(ix, &st);
-  if (st.superseded) return 0;
+  if (n->type != PS_QN_WORD || !no_superseded(ix)) return 0;
   one_term o = {NULL, 0, 0};
   int exact = 0;
   ps_tok_query_terms(n->word.norm, n->word.norm_len, take_term, &o, &exact);
@@ -1413,10 +1449,15 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
     if (want_related && need < (size_t)R[R_FB_DOCS]) need = (size_t)R[R_FB_DOCS];
     double bound = bonus_bound(ix, pq);
     size_t fetch = !want_related && bound >= 0 && need <= 10000 ? (need * 8 > 2048 ? need * 8 : 2048) : 0;
-    size_t scored = 0;
+    size_t scored = 0, tf_total = 0;
+    int known = count_by_termfreq(ix, pq, &tf_total);
+    /* nothing to verify and nothing superseded: no decider at all */
+    int decide = v.any_check || !no_superseded(ix);
     for (;;) {
       ps_xresult_free(&xr);
-      if ((rc = search_top(ix, xq, decider, &v, fetch, &xr, err))) goto done;
+      if ((rc = search_top(ix, xq, decide ? decider : NULL, &v, fetch, known ? &tf_total : NULL,
+                           &xr, err)))
+        goto done;
       res->total = xr.total_lower;
       n_ex = xr.n;
       free(ex);
@@ -1447,6 +1488,12 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
         if (prune && n_heap == need && R[R_BM25] * c->w / wmax + bound < heap[0].score) break;
         ps_store_rec rec;
         int have = ps_index_para(ix, c->docid, &rec) == PS_OK;
+        if (have && prune && n_heap == need &&
+            score_bound(ix, pq, &rec, c->w, wmax, &wc) < heap[0].score) {
+          c->score = -1; /* cannot reach the page: below every score */
+          c->key = UINT64_MAX;
+          continue;
+        }
         c->score = have ? exact_score(ix, pq, &rec, c->w, wmax, &wc) : 0;
         c->key = have ? stable_key(ix, &rec) : UINT64_MAX;
         if (prune) heap_offer(heap, &n_heap, need, c);
@@ -1505,6 +1552,7 @@ page:
   }
   res->took_ms = now_ms() - t0;
 done:
+  free(wc.title_has);
   for (size_t i = 0; i < n_sets; i++) free(sets[i].ids);
   free(sets);
   free(implied);

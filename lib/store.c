@@ -12,8 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define HEADER_WORDS 8 /* file_no, para_no, heading_level, then the lengths of
-                          * norm, text as written, patch, section, projects */
+#define HEADER_WORDS 9 /* file_no, para_no, heading_level, then the lengths of
+                          * norm, text as written, patch, section, projects,
+                          * and where the section is (see SECTION_BACK) */
 
 struct ps_store {
   int writable;
@@ -34,9 +35,12 @@ struct ps_store {
   uint64_t last_sec_at;
 };
 
-/* A section length word with this bit set: the section is not inline but
- * 4 bytes give the distance back from there to an earlier copy of it. */
-#define SECTION_REF 0x80000000u
+/* The last header word: 0 when the section follows the patch in the record,
+ * else the distance back from the record's start to an earlier record's copy
+ * of it.  Everything a reader needs to find a record's parts is in the
+ * header: verifying a candidate touches the header and the normalised text
+ * only (a search verifies thousands). */
+#define SECTION_BACK 8
 
 static int sys_error(ps_error *err, const char *what, const char *path) {
   return ps_error_set(err, PS_ERR_IO, "%s: %s: %s", path, what, strerror(errno));
@@ -212,9 +216,9 @@ int ps_store_append(ps_store *st, uint32_t docid, const ps_store_rec *r, ps_erro
   if (!patch) patch = made;
   uint64_t sec_at = st->dat_len + HEADER_WORDS * 4 + r->norm_len + 1 + patch_len;
   int sec_ref = r->section_len && r->section_len == st->last_sec_len &&
-                r->section_len < SECTION_REF && sec_at - st->last_sec_at < UINT32_MAX &&
+                st->dat_len - st->last_sec_at < UINT32_MAX &&
                 !memcmp(r->section, st->last_sec, r->section_len);
-  size_t sec_bytes = sec_ref ? 4 : r->section_len + 1;
+  size_t sec_bytes = sec_ref ? 0 : r->section_len + 1;
   size_t need = HEADER_WORDS * 4 + r->norm_len + 1 + patch_len + sec_bytes + r->projects_len + 1;
   size_t padded = (need + 3) & ~(size_t)3;
   if (!grow(&st->buf, &st->buf_cap, st->buf_len + padded) ||
@@ -238,14 +242,13 @@ int ps_store_append(ps_store *st, uint32_t docid, const ps_store_rec *r, ps_erro
   put_u32(p + 12, (uint32_t)r->norm_len);
   put_u32(p + 16, (uint32_t)r->text_len);
   put_u32(p + 20, (uint32_t)patch_len);
-  put_u32(p + 24, (uint32_t)r->section_len | (sec_ref ? SECTION_REF : 0));
+  put_u32(p + 24, (uint32_t)r->section_len);
   put_u32(p + 28, (uint32_t)r->projects_len);
+  put_u32(p + 4 * SECTION_BACK, sec_ref ? (uint32_t)(st->dat_len - st->last_sec_at) : 0);
   p += HEADER_WORDS * 4;
   memcpy(p, r->norm, r->norm_len), p += r->norm_len, *p++ = 0;
   if (patch_len) memcpy(p, patch, patch_len), p += patch_len;
-  if (sec_ref) {
-    put_u32(p, (uint32_t)(sec_at - st->last_sec_at)), p += 4;
-  } else {
+  if (!sec_ref) {
     memcpy(p, r->section, r->section_len), p += r->section_len, *p++ = 0;
     if (r->section_len) remember_section(st, r->section, r->section_len, sec_at);
   }
@@ -281,27 +284,21 @@ int ps_store_get(const ps_store *st, uint32_t docid, ps_store_rec *out) {
   out->norm_len = get_u32(p + 12);
   out->text_len = get_u32(p + 16);
   out->patch_len = get_u32(p + 20);
-  uint32_t sec_word = get_u32(p + 24);
-  int sec_ref = (sec_word & SECTION_REF) != 0;
-  out->section_len = sec_word & ~SECTION_REF;
+  out->section_len = get_u32(p + 24);
   out->projects_len = get_u32(p + 28);
+  uint32_t back = get_u32(p + 4 * SECTION_BACK);
   out->norm_map = NULL;
   uint64_t sec_at = off + HEADER_WORDS * 4 + (uint64_t)out->norm_len + 1 + out->patch_len;
-  uint64_t sec_bytes = sec_ref ? 4 : (uint64_t)out->section_len + 1;
+  uint64_t sec_bytes = back ? 0 : (uint64_t)out->section_len + 1;
   if (sec_at + sec_bytes + out->projects_len + 1 > st->dat_len) return PS_ERR_CORRUPT;
+  /* (a referred section lies wholly before this record; strings of a
+   * damaged file still end inside the mapping: every record ends in NULs) */
+  if (back && (back > off || off - back + out->section_len >= off)) return PS_ERR_CORRUPT;
   const char *s = (const char *)p + HEADER_WORDS * 4;
   out->norm = s;
   out->text = NULL;
   out->patch = (const unsigned char *)s + out->norm_len + 1;
-  if (sec_ref) {
-    uint32_t back = get_u32(st->dat_map + sec_at);
-    if (back <= out->section_len || back > sec_at ||
-        st->dat_map[sec_at - back + out->section_len] != 0)
-      return PS_ERR_CORRUPT;
-    out->section = (const char *)st->dat_map + sec_at - back;
-  } else {
-    out->section = (const char *)st->dat_map + sec_at;
-  }
+  out->section = (const char *)st->dat_map + (back ? off - back : sec_at);
   out->projects = (const char *)st->dat_map + sec_at + sec_bytes;
   return PS_OK;
 }

@@ -6,6 +6,7 @@
 #include "ps_search.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -995,32 +996,79 @@ static void strvec_free(strvec *v) {
 #define PS_DATA_DIR "data"
 #endif
 
+/* The synonym groups of data/synonyms.tsv, normalised, read once per
+ * process (the first search that needs them; the file is part of the
+ * installation, not of a database). */
+static struct {
+  ps_norm *terms;   /* every group's terms, one group after another */
+  size_t *group_end;/* group g is terms[group_end[g-1] .. group_end[g]) */
+  size_t n_terms, n_groups;
+  int failed;       /* out of memory while reading */
+} syn_table;
+static pthread_once_t syn_once = PTHREAD_ONCE_INIT;
+
+static void syn_load(void) {
+  const char *dir = getenv("POLICY_SEARCH_DATA");
+  char path[4096];
+  snprintf(path, sizeof path, "%s/synonyms.tsv", dir && *dir ? dir : PS_DATA_DIR);
+  FILE *f = fopen(path, "r");
+  if (!f) return; /* no file, no synonyms */
+  char *line = NULL;
+  size_t cap = 0, tcap = 0, gcap = 0;
+  while (!syn_table.failed && getline(&line, &cap, f) != -1) {
+    if (line[0] == '#') continue;
+    size_t first = syn_table.n_terms;
+    for (char *save = NULL, *t = strtok_r(line, "\t\r\n", &save); t;
+         t = strtok_r(NULL, "\t\r\n", &save)) {
+      ps_norm m;
+      if (ps_tok_normalize(t, strlen(t), 0, &m) != PS_OK) {
+        syn_table.failed = 1;
+        break;
+      }
+      if (!m.len) {
+        ps_norm_free(&m);
+        continue;
+      }
+      if (syn_table.n_terms == tcap) {
+        tcap = tcap ? tcap * 2 : 64;
+        ps_norm *nt = realloc(syn_table.terms, tcap * sizeof *nt);
+        if (!nt) {
+          ps_norm_free(&m);
+          syn_table.failed = 1;
+          break;
+        }
+        syn_table.terms = nt;
+      }
+      syn_table.terms[syn_table.n_terms++] = m;
+    }
+    if (syn_table.failed || syn_table.n_terms == first) continue;
+    if (syn_table.n_groups == gcap) {
+      gcap = gcap ? gcap * 2 : 32;
+      size_t *ng = realloc(syn_table.group_end, gcap * sizeof *ng);
+      if (!ng) {
+        syn_table.failed = 1;
+        break;
+      }
+      syn_table.group_end = ng;
+    }
+    syn_table.group_end[syn_table.n_groups++] = syn_table.n_terms;
+  }
+  free(line);
+  fclose(f);
+}
+
 /* Adds to out the synonyms of pq's words: data/synonyms.tsv holds groups of
  * terms, one group a line, tab-separated ('#' starts a comment line); a
  * query word that contains a member of a group brings in the other members
  * (those it does not already contain).  A missing file means no synonyms. */
 static int load_synonyms(const ps_query *pq, strvec *out) {
-  const char *dir = getenv("POLICY_SEARCH_DATA");
-  char path[4096];
-  snprintf(path, sizeof path, "%s/synonyms.tsv", dir && *dir ? dir : PS_DATA_DIR);
-  FILE *f = fopen(path, "r");
-  if (!f) return PS_OK;
-  char *line = NULL;
-  size_t cap = 0;
+  pthread_once(&syn_once, syn_load);
+  if (syn_table.failed) return PS_ERR_NOMEM;
   int rc = PS_OK;
-  while (rc == PS_OK && getline(&line, &cap, f) != -1) {
-    if (line[0] == '#') continue;
-    ps_norm m[32];
-    size_t nm = 0;
-    for (char *save = NULL, *t = strtok_r(line, "\t\r\n", &save); t && nm < 32;
-         t = strtok_r(NULL, "\t\r\n", &save)) {
-      if (ps_tok_normalize(t, strlen(t), 0, &m[nm]) != PS_OK) {
-        rc = PS_ERR_NOMEM;
-        break;
-      }
-      if (m[nm].len) nm++;
-      else ps_norm_free(&m[nm]);
-    }
+  for (size_t g = 0, from = 0; rc == PS_OK && g < syn_table.n_groups;
+       from = syn_table.group_end[g++]) {
+    const ps_norm *m = syn_table.terms + from;
+    size_t nm = syn_table.group_end[g] - from;
     for (size_t w = 0; rc == PS_OK && w < pq->n_words; w++) {
       const ps_qword *qw = &pq->words[w];
       int hit = 0;
@@ -1030,10 +1078,7 @@ static int load_synonyms(const ps_query *pq, strvec *out) {
         if (ps_tok_find(qw->norm, qw->norm_len, m[i].text, m[i].len, 0) == (size_t)-1)
           rc = strvec_add(out, m[i].text, m[i].len);
     }
-    for (size_t i = 0; i < nm; i++) ps_norm_free(&m[i]);
   }
-  free(line);
-  fclose(f);
   return rc;
 }
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "index_internal.h"
 #include "ps_hash.h"
@@ -179,6 +180,62 @@ static int paragraph_matches(const verify_ctx *v, uint32_t docid) {
 
 static int decider(void *ctx, unsigned docid) {
   return paragraph_matches(ctx, docid);
+}
+
+/* Verifying candidates is most of the time of a query whose words need it
+ * (a name of three characters or more: thousands of candidates, each a
+ * paragraph to read and scan).  Candidates fetched from Xapian without a
+ * decider are verified here on every core instead (the store is read-only
+ * memory, the query read-only: nothing is shared that changes), then the
+ * accepted ones keep Xapian's order.  Same results as the decider. */
+#define PAR_MIN 2048  /* fewer candidates: one thread, no start-up cost */
+#define PAR_MAX 8
+
+typedef struct par_job {
+  const verify_ctx *v;
+  const ps_xmatch *m;
+  unsigned char *ok;
+  size_t from, to;
+} par_job;
+
+static void *verify_range(void *arg) {
+  par_job *j = arg;
+  for (size_t i = j->from; i < j->to; i++) j->ok[i] = (unsigned char)paragraph_matches(j->v, j->m[i].docid);
+  return NULL;
+}
+
+static int n_cpus(void) {
+  static int n;
+  if (!n) {
+    long c = sysconf(_SC_NPROCESSORS_ONLN);
+    n = c < 1 ? 1 : c > PAR_MAX ? PAR_MAX : (int)c;
+  }
+  return n;
+}
+
+/* Keeps in xr the matches v accepts (in order) and sets its totals to
+ * their number.  PS_OK or PS_ERR_NOMEM. */
+static int verify_matches(const verify_ctx *v, ps_xresult *xr) {
+  size_t n = xr->n, nt = n >= PAR_MIN ? (size_t)n_cpus() : 1;
+  unsigned char *ok = malloc(n + 1);
+  if (!ok) return PS_ERR_NOMEM;
+  par_job job[PAR_MAX];
+  pthread_t th[PAR_MAX];
+  size_t started = 0;
+  for (size_t t = 0; t < nt; t++)
+    job[t] = (par_job){v, xr->matches, ok, n * t / nt, n * (t + 1) / nt};
+  for (size_t t = 1; t < nt; t++, started++)
+    if (pthread_create(&th[t], NULL, verify_range, &job[t]) != 0) break;
+  verify_range(&job[0]);
+  for (size_t t = 1; t <= started; t++) pthread_join(th[t], NULL);
+  for (size_t t = started + 1; t < nt; t++) verify_range(&job[t]); /* not started */
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++)
+    if (ok[i]) xr->matches[k++] = xr->matches[i];
+  free(ok);
+  xr->n = k;
+  xr->total_lower = xr->total_estimate = xr->total_upper = (unsigned)k;
+  return PS_OK;
 }
 
 static int collect_posting(void *ctx, unsigned docid, unsigned wdf) {
@@ -715,6 +772,26 @@ static int count_every(ps_index *ix, const ps_xq *xq, ps_xdecider_fn fn, void *c
   *total = xr.total_lower;
   ps_xresult_free(&xr);
   return PS_OK;
+}
+
+/* The exact number of matches of a query whose candidates need verifying:
+ * every candidate fetched (no weights), verified on every core. */
+static int count_verified(ps_index *ix, const ps_xq *xq, const verify_ctx *v, size_t *total,
+                          ps_error *err) {
+  ps_xdb_stats st;
+  ps_xdb_stats_get(ps_index_xdb(ix), &st);
+  ps_xsearch s;
+  ps_xsearch_init(&s);
+  s.query = xq;
+  s.max = st.lastdocid ? st.lastdocid : 1;
+  s.weighting = PS_XW_BOOL;
+  ps_xresult xr = {0};
+  int rc = ps_xdb_search(ps_index_xdb(ix), &s, &xr);
+  if (rc) return ps_error_set(err, rc, "search failed: %s", ps_xdb_errmsg(ps_index_xdb(ix)));
+  rc = verify_matches(v, &xr);
+  *total = xr.n;
+  ps_xresult_free(&xr);
+  return rc ? ps_error_set(err, rc, "out of memory") : PS_OK;
 }
 
 /* For tuning only: PS_RANK_TUNE="i=v,i=v..." overrides R[i] (the enum order
@@ -1476,9 +1553,11 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
     if (o.limit == 0 && !want_related) {
       /* the total alone: counted by Xapian with the same check, nothing
        * fetched or scored */
-      if (!count_by_termfreq(ix, pq, &res->total) &&
-          (rc = count_every(ix, xq, decider, &v, &res->total, err)))
-        goto done;
+      if (count_by_termfreq(ix, pq, &res->total)) goto page;
+      rc = v.any_check ? count_verified(ix, xq, &v, &res->total, err)
+                       : count_every(ix, xq, no_superseded(ix) ? NULL : decider, &v, &res->total,
+                                     err);
+      if (rc) goto done;
       goto page;
     }
     /* Matches are ranked here so that pages stay consistent.  Xapian gives
@@ -1496,13 +1575,19 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
     size_t fetch = !want_related && bound >= 0 && need <= 10000 ? (need * 8 > 2048 ? need * 8 : 2048) : 0;
     size_t scored = 0, tf_total = 0;
     int known = count_by_termfreq(ix, pq, &tf_total);
-    /* nothing to verify and nothing superseded: no decider at all */
-    int decide = v.any_check || !no_superseded(ix);
+    /* nothing to verify and nothing superseded: no decider at all; to
+     * verify: every candidate fetched and verified on every core */
+    int decide = !v.any_check && !no_superseded(ix);
+    if (v.any_check) fetch = 0;
     for (;;) {
       ps_xresult_free(&xr);
       if ((rc = search_top(ix, xq, decide ? decider : NULL, &v, fetch, known ? &tf_total : NULL,
                            &xr, err)))
         goto done;
+      if (v.any_check && (rc = verify_matches(&v, &xr))) {
+        rc = ps_error_set(err, rc, "out of memory");
+        goto done;
+      }
       res->total = xr.total_lower;
       n_ex = xr.n;
       free(ex);

@@ -756,40 +756,26 @@ static int search_top(ps_index *ix, const ps_xq *xq, ps_xdecider_fn fn, void *ct
   return PS_OK;
 }
 
-/* The exact number of matches the decider accepts, nothing fetched. */
-static int count_every(ps_index *ix, const ps_xq *xq, ps_xdecider_fn fn, void *ctx,
+/* The exact number of matches.  Candidates that need verifying are all
+ * fetched (no weights) and verified on every core; otherwise Xapian counts,
+ * nothing fetched, with the decider only when some paragraph is superseded
+ * (decide). */
+static int count_every(ps_index *ix, const ps_xq *xq, const verify_ctx *v, int decide,
                        size_t *total, ps_error *err) {
-  ps_xsearch s;
-  ps_xsearch_init(&s);
-  s.query = xq;
-  s.max = 0;
-  s.weighting = PS_XW_BOOL;
-  s.decider = fn;
-  s.decider_ctx = ctx;
-  ps_xresult xr = {0};
-  int rc = ps_xdb_search(ps_index_xdb(ix), &s, &xr);
-  if (rc) return ps_error_set(err, rc, "search failed: %s", ps_xdb_errmsg(ps_index_xdb(ix)));
-  *total = xr.total_lower;
-  ps_xresult_free(&xr);
-  return PS_OK;
-}
-
-/* The exact number of matches of a query whose candidates need verifying:
- * every candidate fetched (no weights), verified on every core. */
-static int count_verified(ps_index *ix, const ps_xq *xq, const verify_ctx *v, size_t *total,
-                          ps_error *err) {
   ps_xdb_stats st;
   ps_xdb_stats_get(ps_index_xdb(ix), &st);
   ps_xsearch s;
   ps_xsearch_init(&s);
   s.query = xq;
-  s.max = st.lastdocid ? st.lastdocid : 1;
+  s.max = v->any_check ? (st.lastdocid ? st.lastdocid : 1) : 0;
   s.weighting = PS_XW_BOOL;
+  s.decider = !v->any_check && decide ? decider : NULL;
+  s.decider_ctx = (void *)v;
   ps_xresult xr = {0};
   int rc = ps_xdb_search(ps_index_xdb(ix), &s, &xr);
   if (rc) return ps_error_set(err, rc, "search failed: %s", ps_xdb_errmsg(ps_index_xdb(ix)));
-  rc = verify_matches(v, &xr);
-  *total = xr.n;
+  if (v->any_check) rc = verify_matches(v, &xr);
+  *total = xr.total_lower;
   ps_xresult_free(&xr);
   return rc ? ps_error_set(err, rc, "out of memory") : PS_OK;
 }
@@ -1554,10 +1540,7 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
       /* the total alone: counted by Xapian with the same check, nothing
        * fetched or scored */
       if (count_by_termfreq(ix, pq, &res->total)) goto page;
-      rc = v.any_check ? count_verified(ix, xq, &v, &res->total, err)
-                       : count_every(ix, xq, no_superseded(ix) ? NULL : decider, &v, &res->total,
-                                     err);
-      if (rc) goto done;
+      if ((rc = count_every(ix, xq, &v, !no_superseded(ix), &res->total, err))) goto done;
       goto page;
     }
     /* Matches are ranked here so that pages stay consistent.  Xapian gives

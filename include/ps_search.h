@@ -74,6 +74,11 @@ typedef struct ps_search_opts {
   int page_only_text;        /* non-zero: hits come without text and
                                 highlights (for callers that keep only some of
                                 many hits: ps_results_fill fills those kept) */
+  size_t rank_first;         /* non-zero: only the best rank_first hits must be
+                                in ranked order; the others follow them in
+                                Xapian's weight order with score -1 (for
+                                callers that need every hit but show only
+                                the first ones: facets) */
 } ps_search_opts;
 
 /* Runs query q.  Borrowed pointers in the results live until the index is

@@ -124,12 +124,17 @@ int ps_answer_run(ps_index *ix, const char *q, const ps_answer_opts *o, ps_answe
   if (a->opts.limit > PS_ANSWER_MAX_LIMIT) a->opts.limit = PS_ANSWER_MAX_LIMIT;
   if (a->opts.sort_date || a->opts.timeline) a->opts.exact = 1;
   if (a->opts.timeline) a->opts.collapse = 0;
-  ps_search_opts so = {a->opts.offset, a->opts.limit, a->opts.exact, 0};
+  ps_search_opts so = {a->opts.offset, a->opts.limit, a->opts.exact, 0, 0};
   int full = !a->opts.count_only && full_pipeline(&a->opts);
   if (a->opts.count_only) so.limit = 0, so.exact = 1; /* Xapian counts, nothing fetched */
   /* Facets, date order, collapsing and the timeline need the whole result:
    * search it all, then order, collapse and cut the page. */
   if (full) so.offset = 0, so.limit = PS_ANSWER_MAX_LIMIT, so.page_only_text = 1;
+  /* Every hit is needed (facets), but only the ones that can reach the page
+   * after collapsing in ranked order (collapsing removes at most its window
+   * from before the page); ordered by date or year, all of them. */
+  if (full && !a->opts.sort_date && !a->opts.timeline)
+    so.rank_first = a->opts.offset + a->opts.limit + (a->opts.collapse ? PS_COLLAPSE_WINDOW : 0);
   for (int attempt = 0;; attempt++) {
     rc = ps_search(ix, q, &so, &a->res, err);
     if (rc != PS_ERR_RETRY || attempt == RETRIES) break;

@@ -1494,7 +1494,7 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
   size_t n_ex = 0, n_rel = 0;
   word_cache wc;
   memset(&wc, 0, sizeof wc);
-  ps_search_opts o = {0, 10, 0, 0};
+  ps_search_opts o = {0, 10, 0, 0, 0};
   if (opts) o = *opts;
   rank_tune();
   ps_results *res = calloc(1, sizeof *res);
@@ -1552,10 +1552,12 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
      * so Xapian is asked for the best `fetch` by weight only (it still
      * checks every candidate: the total stays exact), and for more only
      * while an unseen match could still reach the page. */
-    size_t need = o.offset + o.limit < o.offset ? SIZE_MAX : o.offset + o.limit;
+    size_t page_end = o.offset + o.limit < o.offset ? SIZE_MAX : o.offset + o.limit;
+    size_t need = o.rank_first && o.rank_first < page_end ? o.rank_first : page_end;
     if (want_related && need < (size_t)R[R_FB_DOCS]) need = (size_t)R[R_FB_DOCS];
     double bound = bonus_bound(ix, pq);
-    size_t fetch = !want_related && bound >= 0 && need <= 10000 ? (need * 8 > 2048 ? need * 8 : 2048) : 0;
+    size_t fetch = !want_related && bound >= 0 && page_end <= 10000
+                       ? (need * 8 > 2048 ? need * 8 : 2048) : 0;
     size_t scored = 0, tf_total = 0;
     int known = count_by_termfreq(ix, pq, &tf_total);
     /* nothing to verify and nothing superseded: no decider at all; to

@@ -204,13 +204,17 @@ static void *verify_range(void *arg) {
   return NULL;
 }
 
+static int cpus;
+static pthread_once_t cpus_once = PTHREAD_ONCE_INIT;
+
+static void cpus_count(void) {
+  long c = sysconf(_SC_NPROCESSORS_ONLN);
+  cpus = c < 1 ? 1 : c > PAR_MAX ? PAR_MAX : (int)c;
+}
+
 static int n_cpus(void) {
-  static int n;
-  if (!n) {
-    long c = sysconf(_SC_NPROCESSORS_ONLN);
-    n = c < 1 ? 1 : c > PAR_MAX ? PAR_MAX : (int)c;
-  }
-  return n;
+  pthread_once(&cpus_once, cpus_count);
+  return cpus;
 }
 
 /* Keeps in xr the matches v accepts (in order) and sets its totals to

@@ -142,6 +142,13 @@ int ps_index_add_files(ps_index *ix, char *const *paths, size_t n,
                        const ps_ingest_opts *opts, ps_index_file_fn fn, void *ctx,
                        ps_error *err);
 
+/* Tunes bulk loads (ps_index_add_files on a single database): each batch
+ * of batch_paragraphs paragraphs (0: the default, 10000) is built into its
+ * own temporary database, two at a time on two threads, so that the
+ * builders' uncommitted postings stay under about memory_bytes together
+ * (0: no bound but the batch size); ps_index_commit merges them. */
+void ps_index_set_bulk(ps_index *ix, size_t batch_paragraphs, size_t memory_bytes);
+
 /* Makes everything since the last commit durable and visible at once (on
  * a sharded database: each shard at once, one after the other). */
 int ps_index_commit(ps_index *ix, ps_error *err);

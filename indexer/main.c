@@ -293,6 +293,10 @@ int main(int argc, char **argv) {
     status = 2;
     goto done;
   }
+  {
+    const char *e = getenv("PS_BULK_BATCH"); /* tuning, temporary */
+    ps_index_set_bulk(r.ix, e ? strtoul(e, NULL, 10) : 0, r.budget);
+  }
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
   r.progress = !r.quiet && isatty(STDERR_FILENO);

@@ -40,16 +40,19 @@ static void usage(FILE *f) {
         "                      not compact it (compacting halves the postings and\n"
         "                      takes about 1 s per 100 MB of text)\n"
         "  -b, --batch N       commit every N paragraphs (default 50000); each file\n"
-        "                      is always committed whole\n"
+        "                      is always committed whole.  A commit merges what\n"
+        "                      was built since the last one into the database\n"
+        "                      (about 1 s per 100 MB of text indexed so far)\n"
         "  -s, --shards N      make DIR a database of N shards (DIR/shard-0 ..., named\n"
         "                      by the stub DIR/XAPIANDB); each file goes to the shard\n"
         "                      its path hashes to.  Only when DIR is new; a sharded\n"
         "                      DIR is updated without the option.  Opened on one\n"
         "                      shard's directory, only that shard's files are indexed\n"
-        "  -m, --max-memory MB commit whenever the uncommitted paragraphs would take\n"
-        "                      the indexer past about MB megabytes (default 256, at\n"
-        "                      least 128); peak memory then stays below about MB\n"
-        "                      whatever the corpus size (one huge file can exceed it)\n"
+        "  -m, --max-memory MB keep the indexer under about MB megabytes (default\n"
+        "                      256, at least 128): the batches of paragraphs built\n"
+        "                      in memory are cut (or committed) before they would\n"
+        "                      pass it, whatever the corpus size (one huge file can\n"
+        "                      exceed it)\n"
         "  -e, --encoding NAME read text files as NAME (any iconv name: GB18030,\n"
         "                      BIG5, UTF-16LE...) instead of detecting the encoding\n"
         "  -q, --quiet         no summary, no progress\n"
@@ -293,10 +296,7 @@ int main(int argc, char **argv) {
     status = 2;
     goto done;
   }
-  {
-    const char *e = getenv("PS_BULK_BATCH"); /* tuning, temporary */
-    ps_index_set_bulk(r.ix, e ? strtoul(e, NULL, 10) : 0, r.budget);
-  }
+  ps_index_set_bulk(r.ix, 0, r.budget); /* the builders' share of --max-memory */
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
   r.progress = !r.quiet && isatty(STDERR_FILENO);

@@ -25,10 +25,15 @@
 
 #include "index_internal.h"
 
-#define WINDOW 4 /* files checked or prepared ahead of the one being written */
+#define WINDOW 6 /* files checked or prepared ahead of the one being written */
+#define WORKERS 2 /* threads preparing files */
 #define BUILDERS 2
 #define QUEUE 256 /* documents waiting for one builder */
-#define DEFAULT_BATCH 10000 /* paragraphs per temporary database */
+/* Paragraphs per temporary database: smaller batches keep the inverter's
+ * maps in cache (less CPU), but every temporary database adds a postlist
+ * chunk per term it holds to the merged one (bigger tables); see
+ * bench/RESULTS.md, "Indexing speed". */
+#define DEFAULT_BATCH 2000
 /* Bytes a builder holds per uncommitted term occurrence of its batch
  * (Xapian's inverter; as BYTES_PER_TERM in index.c). */
 #define BYTES_PER_TERM 48
@@ -106,6 +111,7 @@ static int build_item(builder *w, item *it) {
 static void *builder_main(void *arg) {
   builder *w = arg;
   ix_bulk *b = w->b;
+  pthread_setname_np(pthread_self(), "ps-build"); /* for profiles */
   pthread_mutex_lock(&b->mu);
   for (;;) {
     while (!w->len && !b->stop) pthread_cond_wait(&b->cv, &b->mu);
@@ -251,7 +257,7 @@ static int bulk_stop(ix_bulk *b, int ok, ps_error *err) {
 
 /* ---- preparing files ---- */
 
-enum { J_EMPTY = 0, J_QUEUED, J_DONE };
+enum { J_EMPTY = 0, J_QUEUED, J_RUNNING, J_DONE };
 
 typedef struct job {
   size_t seq;      /* which file (index into paths) the slot holds */
@@ -274,24 +280,24 @@ typedef struct bulk {
 
 static void *worker(void *arg) {
   bulk *b = arg;
+  pthread_setname_np(pthread_self(), "ps-prep"); /* for profiles */
   pthread_mutex_lock(&b->mu);
   for (;;) {
     while (!b->stop && b->next_run >= b->queued) pthread_cond_wait(&b->cv, &b->mu);
     if (b->stop) break;
     job *j = &b->ring[b->next_run % WINDOW];
-    if (j->seq != b->next_run || j->state != J_QUEUED) {
-      /* decided at check time (nothing to prepare), maybe already written
-       * and the slot reused for a later file */
-      b->next_run++;
-      continue;
-    }
+    /* Not ours when decided at check time (nothing to prepare), maybe
+     * already written and the slot reused for a later file. */
+    int mine = j->seq == b->next_run && j->state == J_QUEUED;
+    b->next_run++; /* claimed: the other worker takes the next one */
+    if (!mine) continue;
+    j->state = J_RUNNING;
     pthread_mutex_unlock(&b->mu);
     ps_error_clear(&j->err);
     int rc = ix_prep_run(&j->prep, b->opts, &j->err);
     pthread_mutex_lock(&b->mu);
     j->rc = rc;
     j->state = J_DONE;
-    b->next_run++;
     pthread_cond_broadcast(&b->cv);
   }
   pthread_mutex_unlock(&b->mu);
@@ -313,17 +319,15 @@ int ps_index_add_files(ps_index *ix, char *const *paths, size_t n,
   }
   bulk *b = calloc(1, sizeof *b);
   if (!b) return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
-  pthread_t th;
+  pthread_t th[WORKERS];
+  size_t started = 0;
   pthread_mutex_init(&b->mu, NULL);
   pthread_cond_init(&b->cv, NULL);
   b->opts = opts;
-  if (pthread_create(&th, NULL, worker, b) != 0) {
-    pthread_mutex_destroy(&b->mu);
-    pthread_cond_destroy(&b->cv);
-    free(b);
-    return ps_error_set(err, PS_ERR_NOMEM, "cannot start the indexing thread");
-  }
-  int rc0 = bulk_start(&b->builders, ix, err), stopped = rc0 != PS_OK, failed = 0;
+  while (started < WORKERS && pthread_create(&th[started], NULL, worker, b) == 0) started++;
+  int rc0 = started == WORKERS ? bulk_start(&b->builders, ix, err)
+                               : ps_error_set(err, PS_ERR_NOMEM, "cannot start an indexing thread");
+  int stopped = rc0 != PS_OK, failed = 0;
   for (size_t next = 0; next < n && !stopped; next++) {
     /* Check the files ahead (the registry is read on this thread only). */
     while (b->queued < n && b->queued - next < WINDOW) {
@@ -363,12 +367,12 @@ int ps_index_add_files(ps_index *ix, char *const *paths, size_t n,
   }
   /* Builders: finish the last batch (a failure loses the uncommitted
    * changes: the caller is told to stop, and commits nothing). */
-  int rc1 = bulk_stop(&b->builders, rc0 == PS_OK && !failed, rc0 ? NULL : err);
+  int rc1 = started == WORKERS ? bulk_stop(&b->builders, rc0 == PS_OK && !failed, err) : PS_OK;
   pthread_mutex_lock(&b->mu);
   b->stop = 1;
   pthread_cond_broadcast(&b->cv);
   pthread_mutex_unlock(&b->mu);
-  pthread_join(th, NULL);
+  for (size_t i = 0; i < started; i++) pthread_join(th[i], NULL);
   for (size_t i = 0; i < WINDOW; i++) ix_prep_free(&b->ring[i].prep);
   pthread_mutex_destroy(&b->mu);
   pthread_cond_destroy(&b->cv);

@@ -135,7 +135,8 @@ size_t ps_index_pending_bytes(const ps_index *ix);
  * same result (the same docids, registry and store), but on several
  * threads: two read, parse and build the documents of the next files (a
  * queue of a few files) while this one writes the store and the registry.
- * On a single database the postings do not go into the database itself:
+ * On a single database, when the files are big enough (ps_index_set_bulk),
+ * the postings do not go into the database itself:
  * batches of paragraphs are built into temporary databases (DIR/bulk) by
  * two more threads, and ps_index_commit merges them with the last commit
  * into a new copy of the database (one compact(), docids kept) that it
@@ -158,8 +159,13 @@ int ps_index_add_files(ps_index *ix, char *const *paths, size_t n,
  * of batch_paragraphs paragraphs (0: the default, 2000) is built into its
  * own temporary database, two at a time on two threads, so that the
  * builders' uncommitted postings stay under about memory_bytes together
- * (0: no bound but the batch size); ps_index_commit merges them. */
-void ps_index_set_bulk(ps_index *ix, size_t batch_paragraphs, size_t memory_bytes);
+ * (0: no bound but the batch size); ps_index_commit merges them.  Since the
+ * merge rewrites the whole database, ps_index_add_files takes that path
+ * only when the files' sizes add up to min_bytes (0: the default, 1/50 of
+ * the text already indexed and 1 MB at least); smaller updates go into the
+ * database directly, as ps_index_add_file does. */
+void ps_index_set_bulk(ps_index *ix, size_t batch_paragraphs, size_t memory_bytes,
+                       uint64_t min_bytes);
 
 /* Makes everything since the last commit durable and visible at once (on
  * a sharded database: each shard at once, one after the other).  After a

@@ -296,7 +296,7 @@ int main(int argc, char **argv) {
     status = 2;
     goto done;
   }
-  ps_index_set_bulk(r.ix, 0, r.budget); /* the builders' share of --max-memory */
+  ps_index_set_bulk(r.ix, 0, r.budget, 0); /* the builders' share of --max-memory */
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
   r.progress = !r.quiet && isatty(STDERR_FILENO);

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "index_internal.h"
@@ -325,8 +326,16 @@ int ps_index_add_files(ps_index *ix, char *const *paths, size_t n,
   pthread_cond_init(&b->cv, NULL);
   b->opts = opts;
   while (started < WORKERS && pthread_create(&th[started], NULL, worker, b) == 0) started++;
-  int rc0 = started == WORKERS ? bulk_start(&b->builders, ix, err)
-                               : ps_error_set(err, PS_ERR_NOMEM, "cannot start an indexing thread");
+  /* Big enough for the bulk path?  (Else straight into the database.) */
+  uint64_t input = 0;
+  for (size_t i = 0; i < n; i++) {
+    struct stat sb;
+    if (stat(paths[i], &sb) == 0 && S_ISREG(sb.st_mode)) input += (uint64_t)sb.st_size;
+  }
+  int use_bulk = ix_bulk_wanted(ix, input);
+  int rc0 = started < WORKERS ? ps_error_set(err, PS_ERR_NOMEM, "cannot start an indexing thread")
+            : use_bulk        ? bulk_start(&b->builders, ix, err)
+                              : PS_OK;
   int stopped = rc0 != PS_OK, failed = 0;
   for (size_t next = 0; next < n && !stopped; next++) {
     /* Check the files ahead (the registry is read on this thread only). */
@@ -367,7 +376,8 @@ int ps_index_add_files(ps_index *ix, char *const *paths, size_t n,
   }
   /* Builders: finish the last batch (a failure loses the uncommitted
    * changes: the caller is told to stop, and commits nothing). */
-  int rc1 = started == WORKERS ? bulk_stop(&b->builders, rc0 == PS_OK && !failed, err) : PS_OK;
+  int rc1 = started == WORKERS && use_bulk
+                ? bulk_stop(&b->builders, rc0 == PS_OK && !failed, err) : PS_OK;
   pthread_mutex_lock(&b->mu);
   b->stop = 1;
   pthread_cond_broadcast(&b->cv);

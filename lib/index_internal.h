@@ -87,6 +87,9 @@ void ix_bulk_end(ps_index *ix, int ok);
 /* Names a new temporary database (path, n bytes) under DIR/bulk, created
  * if needed, and records it for the next merge. */
 int ix_temp_new(ps_index *ix, char *path, size_t n, ps_error *err);
+/* Whether files of input_bytes in all are worth a bulk load (see
+ * ps_index_set_bulk); always when one is waiting for its merge. */
+int ix_bulk_wanted(ps_index *ix, uint64_t input_bytes);
 /* What ps_index_set_bulk set (0: defaults). */
 void ix_bulk_params(const ps_index *ix, size_t *paras, size_t *memory);
 

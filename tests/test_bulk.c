@@ -172,7 +172,7 @@ static void bulk_equals_one_by_one(char **paths, size_t nf, const char *db_bulk,
   ps_error_clear(&err);
   CHECK_INT(ps_index_open(db_bulk, PS_INDEX_WRITE, &ix, &err), PS_OK);
   if (!ix) return;
-  ps_index_set_bulk(ix, 3, 0);
+  ps_index_set_bulk(ix, 3, 0, 1);
   CHECK_INT(ps_index_add_files(ix, paths, nf, NULL, commit_every, ix, &err), PS_OK);
   CHECK_INT(ps_index_commit(ix, &err), PS_OK);
   ps_index_close(ix);
@@ -253,7 +253,7 @@ static void bulk_tests(void) {
   ps_error_clear(&err);
   CHECK_INT(ps_index_open(db_bulk, PS_INDEX_WRITE, &ix, &err), PS_OK);
   if (ix) {
-    ps_index_set_bulk(ix, 2, 0);
+    ps_index_set_bulk(ix, 2, 0, 1);
     seen s = {0};
     CHECK_INT(ps_index_add_files(ix, paths, nf, NULL, record, &s, &err), PS_OK);
     CHECK(ps_index_pending(ix) >= 16);
@@ -269,6 +269,20 @@ static void bulk_tests(void) {
     free(after);
   }
   free(before);
+
+  /* A small update (under 1 MB, the default threshold) goes straight into
+   * the database: no temporary database. */
+  CHECK_INT(ps_index_open(db_bulk, PS_INDEX_WRITE, &ix, &err), PS_OK);
+  if (ix) {
+    seen s = {0};
+    CHECK_INT(ps_index_add_files(ix, paths, 2, NULL, record, &s, &err), PS_OK);
+    CHECK_INT(s.status[0], PS_ADD_INDEXED);
+    CHECK(ps_index_pending_bytes(ix) > 0);
+    snprintf(p, sizeof p, "%s/bulk", db_bulk);
+    CHECK(!exists(p));
+    CHECK_INT(ps_index_commit(ix, &err), PS_OK);
+    ps_index_close(ix);
+  }
   for (size_t i = 0; i < nf; i++) free(paths[i]);
 }
 

@@ -120,6 +120,14 @@ static int walk_cb(const char *path, const struct stat *sb, int type, struct FTW
   return FTW_CONTINUE;
 }
 
+/* A positive number from the environment, else 0. */
+static size_t env_size(const char *name) {
+  const char *e = getenv(name);
+  char *end;
+  unsigned long long v = e ? strtoull(e, &end, 10) : 0;
+  return (e && *e && !*end) ? (size_t)v : 0;
+}
+
 static int cmp_str(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -296,7 +304,11 @@ int main(int argc, char **argv) {
     status = 2;
     goto done;
   }
-  ps_index_set_bulk(r.ix, 0, r.budget, 0); /* the builders' share of --max-memory */
+  /* Bulk loads: the builders' share of --max-memory.  For tests and
+   * benchmarks only (bench/RESULTS.md), PS_BULK_BATCH sets the paragraphs
+   * per temporary database and PS_BULK_MIN_BYTES the input size from which
+   * the bulk path is taken (ps_index_set_bulk). */
+  ps_index_set_bulk(r.ix, env_size("PS_BULK_BATCH"), r.budget, env_size("PS_BULK_MIN_BYTES"));
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
   r.progress = !r.quiet && isatty(STDERR_FILENO);

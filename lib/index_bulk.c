@@ -3,13 +3,16 @@
  * The writer (the calling thread) does everything that touches the
  * database's registry and store: it checks each file against the registry
  * a few files ahead of the one it writes, and applies the prepared files in
- * order (ix_prep_apply: docids, store records, registry).  A worker thread
- * prepares them (reading, parsing, normalising, building Xapian documents:
- * ix_prep_run, which touches no database).  The window of files in flight
- * is small and fixed, which bounds the memory the prepared files take.
+ * order (ix_prep_apply: docids, store records, registry).  Two worker
+ * threads prepare them (reading, parsing, normalising, building Xapian
+ * documents: ix_prep_run, which touches no database), each taking the next
+ * file not taken yet.  The window of files in flight and the builders'
+ * queues are small and fixed, which bounds the memory the prepared files
+ * take (measured in bench/RESULTS.md against --max-memory).
  *
- * On a single database the Xapian documents do not go into the database
- * itself (see index_internal.h, "bulk loads"): the writer hands them to two
+ * On a single database, for a load big enough to be worth the merge at its
+ * commit, the Xapian documents do not go into the database itself (see
+ * index_internal.h, "bulk loads"): the writer hands them to two
  * builder threads, each of which adds a batch at a time to its own fresh
  * temporary database (no existing postings to rewrite at its commit, and
  * an inverter that stays small), batches going to the builder with less
@@ -26,10 +29,10 @@
 
 #include "index_internal.h"
 
-#define WINDOW 6 /* files checked or prepared ahead of the one being written */
+#define WINDOW 4 /* files checked or prepared ahead of the one being written */
 #define WORKERS 2 /* threads preparing files */
 #define BUILDERS 2
-#define QUEUE 256 /* documents waiting for one builder */
+#define QUEUE 64 /* documents waiting for one builder */
 /* Paragraphs per temporary database: smaller batches keep the inverter's
  * maps in cache (less CPU), but every temporary database adds a postlist
  * chunk per term it holds to the merged one (bigger tables); see

@@ -816,11 +816,24 @@ static int write_paragraph(ps_index *ix, ps_xdoc **doc, const ps_store_rec *rec,
   unsigned id = 0;
   int rc;
   if (ix->bulk) {
+    if (ix->lost) {
+      ps_xdoc_free(*doc);
+      *doc = NULL;
+      return ps_error_set(err, PS_ERR_XAPIAN, "%s: an earlier error lost the uncommitted "
+                          "changes of this bulk load", ix->dir);
+    }
     id = ix->next_docid;
     rc = ps_store_append(ix->store, id, rec, err);
     if (rc == PS_OK) rc = ix_bulk_add(ix->bulk, id, *doc, terms, err);
+    else ps_xdoc_free(*doc);
     *doc = NULL; /* taken over by ix_bulk_add, also when it failed */
-    if (rc) return rc;
+    /* Never an error of this file alone (PS_ERR_IO would say so): the
+     * store or a temporary database failed, the batch is lost. */
+    if (rc == PS_ERR_IO || rc == PS_ERR_FORMAT) rc = err->code = PS_ERR_XAPIAN;
+    if (rc) {
+      ix->lost = 1;
+      return rc;
+    }
     ix->next_docid++;
     ix->pending++;
     *docid = id;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ps_xapian.h"
@@ -267,6 +268,56 @@ static void bulk_tests(void) {
     char *after = dump_db(db_bulk);
     CHECK_STR(after, before);
     free(after);
+  }
+  free(before);
+
+  /* A crash in the middle of a bulk load (a child that exits without
+   * committing or closing): the database is as it was, and the next writer
+   * removes the temporaries and the store's unmerged tail. */
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid == 0) {
+    ps_index *cx = NULL;
+    ps_error ce;
+    ps_error_clear(&ce);
+    seen cs = {0};
+    if (ps_index_open(db_bulk, PS_INDEX_WRITE, &cx, &ce) != PS_OK) _exit(3);
+    ps_index_set_bulk(cx, 2, 0, 1);
+    if (ps_index_add_files(cx, paths, nf, NULL, record, &cs, &ce) != PS_OK) _exit(4);
+    snprintf(p, sizeof p, "%s/bulk", db_bulk);
+    _exit(exists(p) ? 0 : 5);
+  }
+  int status = -1;
+  waitpid(pid, &status, 0);
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  before = dump_db(db_bulk);
+  {
+    char *d = dump_db(db_bulk);
+    CHECK_STR(d, before);
+    free(d);
+  }
+  CHECK_INT(ps_index_open(db_bulk, PS_INDEX_WRITE, &ix, &err), PS_OK);
+  snprintf(p, sizeof p, "%s/bulk", db_bulk);
+  CHECK(!exists(p));
+  /* A temporary database that cannot be made (DIR/bulk is a file): the
+   * file's error is reported, the commit refused, the database unchanged. */
+  if (ix) {
+    char *pre = dump_db(db_bulk);
+    FILE *f = fopen(p, "w");
+    if (f) fclose(f);
+    ps_index_set_bulk(ix, 2, 0, 1);
+    seen s = {0};
+    int rc = ps_index_add_files(ix, paths, nf, NULL, record, &s, &err);
+    int fatal = rc != PS_OK;
+    for (size_t k = 0; k < s.n && k < 16; k++)
+      fatal |= s.rc[k] != PS_OK && s.rc[k] != PS_ERR_IO && s.rc[k] != PS_ERR_FORMAT;
+    CHECK(fatal); /* a run-level error, not one of a file */
+    CHECK(ps_index_commit(ix, &err) != PS_OK);
+    ps_index_close(ix);
+    char *post = dump_db(db_bulk);
+    CHECK_STR(post, pre);
+    free(pre);
+    free(post);
   }
   free(before);
 

@@ -126,24 +126,52 @@ size_t ps_index_pending(const ps_index *ix);
 
 /* Estimated memory (bytes) the writer holds for them until the commit
  * (Xapian's uncommitted postings and the store's buffers): commit when it
- * passes a budget to bound the writer's peak memory. */
+ * passes a budget to bound the writer's peak memory.  Paragraphs of a bulk
+ * load (ps_index_add_files) do not count: their postings go to temporary
+ * databases on disk batch by batch (bounded by ps_index_set_bulk). */
 size_t ps_index_pending_bytes(const ps_index *ix);
 
-/* Indexes paths[0..n) in order, like ps_index_add_file on each, but with
- * reading, parsing and building the documents of the next files on a
- * second thread while this one writes (a queue of a few files).  After each
- * file, fn (on the calling thread, which may commit) receives its index,
- * the return code, the result and the error; a non-zero return from fn
- * stops the run (the files already handed to fn stay added).  Returns PS_OK,
- * or PS_ERR_NOMEM / an error starting the thread. */
+/* Indexes paths[0..n) in order, like ps_index_add_file on each, with the
+ * same result (the same docids, registry and store), but on several
+ * threads: two read, parse and build the documents of the next files (a
+ * queue of a few files) while this one writes the store and the registry.
+ * On a single database, when the files are big enough (ps_index_set_bulk),
+ * the postings do not go into the database itself:
+ * batches of paragraphs are built into temporary databases (DIR/bulk) by
+ * two more threads, and ps_index_commit merges them with the last commit
+ * into a new copy of the database (one compact(), docids kept) that it
+ * swaps in, as ps_index_compact does; readers see the last commit until
+ * then, and closing without a commit discards them.  A sharded database
+ * takes the files one by one (ps_index_add_file, each to its shard).
+ * After each file, fn (on the calling thread, which may commit) receives
+ * its index, the return code, the result and the error; a non-zero return
+ * from fn stops the run (the files already handed to fn stay added).
+ * Returns PS_OK, PS_ERR_NOMEM / an error starting a thread, or the error
+ * of a temporary database (disk full...): the uncommitted changes are then
+ * lost, and ps_index_commit refuses to commit. */
 typedef int (*ps_index_file_fn)(void *ctx, size_t i, int rc, const ps_add_result *res,
                                 const ps_error *err);
 int ps_index_add_files(ps_index *ix, char *const *paths, size_t n,
                        const ps_ingest_opts *opts, ps_index_file_fn fn, void *ctx,
                        ps_error *err);
 
+/* Tunes bulk loads (ps_index_add_files on a single database): each batch
+ * of batch_paragraphs paragraphs (0: the default, 2000) is built into its
+ * own temporary database, two at a time on two threads, so that the
+ * builders' uncommitted postings stay under about memory_bytes together
+ * (0: no bound but the batch size); ps_index_commit merges them.  Since the
+ * merge rewrites the whole database, ps_index_add_files takes that path
+ * only when the files' sizes add up to min_bytes (0: the default, 1/50 of
+ * the text already indexed and 1 MB at least); smaller updates go into the
+ * database directly, as ps_index_add_file does. */
+void ps_index_set_bulk(ps_index *ix, size_t batch_paragraphs, size_t memory_bytes,
+                       uint64_t min_bytes);
+
 /* Makes everything since the last commit durable and visible at once (on
- * a sharded database: each shard at once, one after the other). */
+ * a sharded database: each shard at once, one after the other).  After a
+ * bulk load this is the merge (about 1 s per 100 MB of text in the
+ * database); the tables are then compacted, and ps_index_compact has
+ * nothing to do. */
 int ps_index_commit(ps_index *ix, ps_error *err);
 
 /* Rebuilds the database from its live paragraphs into a fresh, compacted

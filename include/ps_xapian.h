@@ -199,6 +199,12 @@ void ps_xresult_free(ps_xresult *r);
 /* Writes a compacted copy of the (readable) database to dest. */
 int ps_xdb_compact(ps_xdb *db, const char *dest);
 
+/* Writes to dest one compacted database holding the documents of db (a
+ * readable handle) and of the databases at paths[0..n), docids kept: their
+ * ranges of docids (first to last used) must not overlap.  User metadata
+ * comes from db where a key is in several.  Errors are reported on db. */
+int ps_xdb_merge(ps_xdb *db, const char *const *paths, size_t n, const char *dest);
+
 #ifdef __cplusplus
 }
 #endif

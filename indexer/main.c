@@ -40,16 +40,19 @@ static void usage(FILE *f) {
         "                      not compact it (compacting halves the postings and\n"
         "                      takes about 1 s per 100 MB of text)\n"
         "  -b, --batch N       commit every N paragraphs (default 50000); each file\n"
-        "                      is always committed whole\n"
+        "                      is always committed whole.  A commit merges what\n"
+        "                      was built since the last one into the database\n"
+        "                      (about 1 s per 100 MB of text indexed so far)\n"
         "  -s, --shards N      make DIR a database of N shards (DIR/shard-0 ..., named\n"
         "                      by the stub DIR/XAPIANDB); each file goes to the shard\n"
         "                      its path hashes to.  Only when DIR is new; a sharded\n"
         "                      DIR is updated without the option.  Opened on one\n"
         "                      shard's directory, only that shard's files are indexed\n"
-        "  -m, --max-memory MB commit whenever the uncommitted paragraphs would take\n"
-        "                      the indexer past about MB megabytes (default 256, at\n"
-        "                      least 128); peak memory then stays below about MB\n"
-        "                      whatever the corpus size (one huge file can exceed it)\n"
+        "  -m, --max-memory MB keep the indexer under about MB megabytes (default\n"
+        "                      256, at least 128): the batches of paragraphs built\n"
+        "                      in memory are cut (or committed) before they would\n"
+        "                      pass it, whatever the corpus size (one huge file can\n"
+        "                      exceed it)\n"
         "  -e, --encoding NAME read text files as NAME (any iconv name: GB18030,\n"
         "                      BIG5, UTF-16LE...) instead of detecting the encoding\n"
         "  -q, --quiet         no summary, no progress\n"
@@ -115,6 +118,14 @@ static int walk_cb(const char *path, const struct stat *sb, int type, struct FTW
     g_walk->failed++;
   }
   return FTW_CONTINUE;
+}
+
+/* A positive number from the environment, else 0. */
+static size_t env_size(const char *name) {
+  const char *e = getenv(name);
+  char *end;
+  unsigned long long v = e ? strtoull(e, &end, 10) : 0;
+  return (e && *e && !*end) ? (size_t)v : 0;
 }
 
 static int cmp_str(const void *a, const void *b) {
@@ -293,6 +304,11 @@ int main(int argc, char **argv) {
     status = 2;
     goto done;
   }
+  /* Bulk loads: the builders' share of --max-memory.  For tests and
+   * benchmarks only (bench/RESULTS.md), PS_BULK_BATCH sets the paragraphs
+   * per temporary database and PS_BULK_MIN_BYTES the input size from which
+   * the bulk path is taken (ps_index_set_bulk). */
+  ps_index_set_bulk(r.ix, env_size("PS_BULK_BATCH"), r.budget, env_size("PS_BULK_MIN_BYTES"));
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
   r.progress = !r.quiet && isatty(STDERR_FILENO);

@@ -63,6 +63,43 @@ void ix_prep_rec(const ps_prep *p, size_t i, uint32_t file_no, ps_store_rec *rec
 /* Releases what p holds (not p); p may be zeroed or partly filled. */
 void ix_prep_free(ps_prep *p);
 
+/* ---- bulk loads: index_bulk.c and index.c ----
+ *
+ * While a bulk load runs (between ix_bulk_begin and ix_bulk_end, on the
+ * writer's thread), ix_prep_apply does not add paragraphs to the database:
+ * it gives them docids itself (the ones the database would have given),
+ * appends their store records in docid order as always, and hands each
+ * Xapian document to ix_bulk_add, which builds batches of them into fresh
+ * temporary databases under DIR/bulk on builder threads.  ps_index_commit
+ * calls ix_bulk_flush (every batch finished and closed) and then merges
+ * the temporaries with the last commit into a new copy of the database
+ * (one compact()), which it swaps in; ps_index_close without a commit
+ * removes them. */
+typedef struct ix_bulk ix_bulk;
+
+/* index.c.  begin: from now on paragraphs go to b (commits first what was
+ * added to the database itself, which the merge would not see). */
+int ix_bulk_begin(ps_index *ix, ix_bulk *b, ps_error *err);
+/* end: ok 0 when batches were lost (a builder failed, or the run stopped on
+ * an error that loses the uncommitted changes): the next commit then fails
+ * instead of merging what is left. */
+void ix_bulk_end(ps_index *ix, int ok);
+/* Names a new temporary database (path, n bytes) under DIR/bulk, created
+ * if needed, and records it for the next merge. */
+int ix_temp_new(ps_index *ix, char *path, size_t n, ps_error *err);
+/* Whether files of input_bytes in all are worth a bulk load (see
+ * ps_index_set_bulk); always when one is waiting for its merge. */
+int ix_bulk_wanted(ps_index *ix, uint64_t input_bytes);
+/* What ps_index_set_bulk set (0: defaults). */
+void ix_bulk_params(const ps_index *ix, size_t *paras, size_t *memory);
+
+/* index_bulk.c.  add: takes doc over (frees it also on failure); terms is
+ * its number of term occurrences (memory estimate).  flush: waits until
+ * every document handed over is in a temporary database that is committed
+ * and closed; an error of a builder thread is returned by either. */
+int ix_bulk_add(ix_bulk *b, uint32_t docid, ps_xdoc *doc, size_t terms, ps_error *err);
+int ix_bulk_flush(ix_bulk *b, ps_error *err);
+
 /* Sorts files[0..n) by path and fills by_no (n entries) with their indices
  * sorted by file_no, for ps_index_files and ix_file_by_no. */
 void ix_sort_files(ps_file_info *files, size_t n, uint32_t *by_no);

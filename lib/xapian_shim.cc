@@ -566,4 +566,16 @@ int ps_xdb_compact(ps_xdb *db, const char *dest) {
   })
 }
 
+int ps_xdb_merge(ps_xdb *db, const char *const *paths, size_t n, const char *dest) {
+  GUARD(db, {
+    // A combination of db's databases and the others: compact() of it is
+    // a k-way merge of their tables (sources in any order; with
+    // NO_RENUMBER the docid ranges must be disjoint, and Xapian checks).
+    Xapian::Database all(db->db());
+    for (size_t i = 0; i < n; i++) all.add_database(Xapian::Database(paths[i]));
+    all.compact(dest, Xapian::DBCOMPACT_NO_RENUMBER);
+    return PS_OK;
+  })
+}
+
 }  // extern "C"

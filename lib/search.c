@@ -760,28 +760,100 @@ static int search_top(ps_index *ix, const ps_xq *xq, ps_xdecider_fn fn, void *ct
   return PS_OK;
 }
 
-/* The exact number of matches.  Candidates that need verifying are all
- * fetched (no weights) and verified on every core; otherwise Xapian counts,
- * nothing fetched, with the decider only when some paragraph is superseded
- * (decide). */
-static int count_every(ps_index *ix, const ps_xq *xq, const verify_ctx *v, int decide,
-                       size_t *total, ps_error *err) {
-  ps_xdb_stats st;
-  ps_xdb_stats_get(ps_index_xdb(ix), &st);
+/* Every candidate of xq that v accepts, in docid order (no weights): all
+ * fetched from Xapian and verified on every core. */
+typedef struct collected {
+  ps_xmatch *m;
+  size_t n, cap;
+  int nomem;
+} collected;
+
+/* A decider that only collects the candidates: Xapian walks them without
+ * building a result set (which costs more than verifying them). */
+static int collect_candidate(void *ctx, unsigned docid) {
+  collected *c = ctx;
+  if (c->n == c->cap) {
+    size_t cap = c->cap ? c->cap * 2 : 4096;
+    ps_xmatch *m = realloc(c->m, cap * sizeof *m);
+    if (!m) {
+      c->nomem = 1;
+      return 0;
+    }
+    c->m = m;
+    c->cap = cap;
+  }
+  c->m[c->n].docid = docid;
+  c->m[c->n++].weight = 0;
+  return 1;
+}
+
+static int fetch_verified(ps_index *ix, const ps_xq *xq, const verify_ctx *v, ps_xresult *xr,
+                          ps_error *err) {
   ps_xsearch s;
   ps_xsearch_init(&s);
   s.query = xq;
-  s.max = v->any_check ? (st.lastdocid ? st.lastdocid : 1) : 0;
+  s.max = 0;
   s.weighting = PS_XW_BOOL;
-  s.decider = !v->any_check && decide ? decider : NULL;
-  s.decider_ctx = (void *)v;
-  ps_xresult xr = {0};
-  int rc = ps_xdb_search(ps_index_xdb(ix), &s, &xr);
+  collected c = {NULL, 0, 0, 0};
+  s.decider = collect_candidate;
+  s.decider_ctx = &c;
+  ps_xresult none = {0};
+  int rc = ps_xdb_search(ps_index_xdb(ix), &s, &none);
+  ps_xresult_free(&none);
+  memset(xr, 0, sizeof *xr);
+  xr->matches = c.m;
+  xr->n = c.n;
   if (rc) return ps_error_set(err, rc, "search failed: %s", ps_xdb_errmsg(ps_index_xdb(ix)));
-  if (v->any_check) rc = verify_matches(v, &xr);
+  if (c.nomem || (rc = verify_matches(v, xr))) return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+  return PS_OK;
+}
+
+/* The exact number of matches: those verified (fetch_verified) when
+ * candidates need it; otherwise Xapian's count, nothing fetched, with the
+ * decider only when some paragraph is superseded (decide). */
+static int count_every(ps_index *ix, const ps_xq *xq, const verify_ctx *v, int decide,
+                       size_t *total, ps_error *err) {
+  ps_xresult xr = {0};
+  int rc;
+  if (v->any_check) {
+    rc = fetch_verified(ix, xq, v, &xr, err);
+  } else {
+    ps_xsearch s;
+    ps_xsearch_init(&s);
+    s.query = xq;
+    s.max = 0;
+    s.weighting = PS_XW_BOOL;
+    s.decider = decide ? decider : NULL;
+    s.decider_ctx = (void *)v;
+    rc = ps_xdb_search(ps_index_xdb(ix), &s, &xr);
+    if (rc) rc = ps_error_set(err, rc, "search failed: %s", ps_xdb_errmsg(ps_index_xdb(ix)));
+  }
   *total = xr.total_lower;
   ps_xresult_free(&xr);
-  return rc ? ps_error_set(err, rc, "out of memory") : PS_OK;
+  return rc;
+}
+
+/* The verified matches as a set, for ranking: Xapian then finds the best
+ * by weight among them with a decider that only looks a docid up. */
+typedef struct accepted {
+  uint64_t *bits;
+  size_t n_bits;
+} accepted;
+
+static int accepted_has(void *ctx, unsigned docid) {
+  const accepted *a = ctx;
+  return docid < a->n_bits && (a->bits[docid / 64] >> (docid % 64) & 1);
+}
+
+static int accepted_make(const ps_xresult *xr, accepted *a) {
+  unsigned top = 0;
+  for (size_t i = 0; i < xr->n; i++)
+    if (xr->matches[i].docid > top) top = xr->matches[i].docid;
+  a->n_bits = (size_t)top + 1;
+  if (!(a->bits = calloc(a->n_bits / 64 + 1, sizeof *a->bits))) return PS_ERR_NOMEM;
+  for (size_t i = 0; i < xr->n; i++)
+    a->bits[xr->matches[i].docid / 64] |= 1ull << (xr->matches[i].docid % 64);
+  return PS_OK;
 }
 
 /* For tuning only: PS_RANK_TUNE="i=v,i=v..." overrides R[i] (the enum order
@@ -1498,6 +1570,7 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
   size_t n_ex = 0, n_rel = 0;
   word_cache wc;
   memset(&wc, 0, sizeof wc);
+  accepted acc = {NULL, 0};
   ps_search_opts o = {0, 10, 0, 0, 0};
   if (opts) o = *opts;
   rank_tune();
@@ -1564,19 +1637,26 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
                        ? (need * 8 > 2048 ? need * 8 : 2048) : 0;
     size_t scored = 0, tf_total = 0;
     int known = count_by_termfreq(ix, pq, &tf_total);
-    /* nothing to verify and nothing superseded: no decider at all; to
-     * verify: every candidate fetched and verified on every core */
-    int decide = !v.any_check && !no_superseded(ix);
-    if (v.any_check) fetch = 0;
-    for (;;) {
-      ps_xresult_free(&xr);
-      if ((rc = search_top(ix, xq, decide ? decider : NULL, &v, fetch, known ? &tf_total : NULL,
-                           &xr, err)))
-        goto done;
-      if (v.any_check && (rc = verify_matches(&v, &xr))) {
-        rc = ps_error_set(err, rc, "out of memory");
+    /* Candidates to verify: all verified first (every core), which gives
+     * the total; Xapian then ranks among the accepted ones.  Nothing to
+     * verify and nothing superseded: no decider at all. */
+    ps_xdecider_fn fn = !v.any_check && !no_superseded(ix) ? decider : NULL;
+    void *fn_ctx = &v;
+    if (v.any_check) {
+      if ((rc = fetch_verified(ix, xq, &v, &xr, err))) goto done;
+      if (accepted_make(&xr, &acc)) {
+        rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
         goto done;
       }
+      known = 1;
+      tf_total = xr.n;
+      fn = accepted_has;
+      fn_ctx = &acc;
+    }
+    for (;;) {
+      ps_xresult_free(&xr);
+      if ((rc = search_top(ix, xq, fn, fn_ctx, fetch, known ? &tf_total : NULL, &xr, err)))
+        goto done;
       res->total = xr.total_lower;
       n_ex = xr.n;
       free(ex);
@@ -1625,7 +1705,8 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
                       R[R_BM25] * ex[n_ex - 1].w / wmax + bound < heap[0].score);
       free(heap);
       if (complete) break;
-      fetch = 0; /* the rest: every match */
+      /* more: eight times as many, then every match */
+      fetch = fetch <= res->total / 8 ? fetch * 8 : 0;
     }
     qsort(ex, scored, sizeof *ex, cmp_cand);
     if (want_related) qsort(excl, n_ex, sizeof *excl, cmp_u32);
@@ -1672,6 +1753,7 @@ page:
   res->took_ms = now_ms() - t0;
 done:
   free(wc.title_has);
+  free(acc.bits);
   for (size_t i = 0; i < n_sets; i++) free(sets[i].ids);
   free(sets);
   free(implied);

@@ -112,6 +112,15 @@ static int xerr(ps_index *ix, int rc, const char *what, ps_error *err) {
   return ps_error_set(err, rc, "%s/xapian: %s: %s", ix->dir, what, ps_xdb_errmsg(ix->xdb));
 }
 
+/* A swap (--optimize, a bulk merge) that could not reopen the database
+ * leaves ix without tables: every later call says so instead of using
+ * them. */
+static int detached(const ps_index *ix, ps_error *err) {
+  if (ix->sh || (ix->xdb && ix->store)) return PS_OK;
+  return ps_error_set(err, PS_ERR_IO, "%s: the database could not be reopened after it was "
+                      "swapped in; close it and open it again", ix->dir);
+}
+
 static int meta_get(ps_index *ix, const char *key, char **val, ps_error *err) {
   size_t len;
   int rc = ps_xdb_get_metadata(ix->xdb, key, val, &len);
@@ -905,6 +914,7 @@ static int64_t mtime_ns(const struct stat *sb) {
  *   ix_prep_apply  (writer)   write documents, store records, registry */
 
 int ix_prep_check(ps_index *ix, const char *path, ps_prep *p, ps_error *err) {
+  if (detached(ix, err)) return PS_ERR_IO;
   int rc;
   struct stat sb, scs;
   memset(p, 0, sizeof *p);
@@ -1114,6 +1124,7 @@ static int remove_collect_cb(void *vctx, const char *key, size_t len) {
 }
 
 int ps_index_remove(ps_index *ix, const char *path, size_t *removed, ps_error *err) {
+  if (detached(ix, err)) return PS_ERR_IO;
   char abs[PATH_MAX];
   int rc = PS_OK;
   *removed = 0;
@@ -1163,6 +1174,7 @@ int ps_index_commit(ps_index *ix, ps_error *err) {
   uint64_t dat_len, idx_len;
   if (!ix->writable) return ps_error_set(err, PS_ERR_USAGE, "database opened read-only");
   if (ix->sh) return ps_shards_commit(ix->sh, err);
+  if (detached(ix, err)) return PS_ERR_IO;
   if (ix->lost)
     return ps_error_set(err, PS_ERR_USAGE, "%s: the uncommitted changes were lost in a failed "
                         "bulk load; close the database and index again", ix->dir);
@@ -1336,6 +1348,7 @@ int ps_index_reopen(ps_index *ix, int *changed, ps_error *err) {
 
 int ps_index__check(const ps_index *ix, ps_error *err) {
   if (ix->sh) return ps_shards_check(ix->sh, err);
+  if (detached(ix, err)) return PS_ERR_IO;
   if (ix->stale)
     return ps_error_set(err, PS_ERR_RETRY,
                         "%s: the database moved to a newer commit that could not be read "
@@ -1470,6 +1483,7 @@ static int swap_prepare(ps_index *ix, const char *what, char *nw, char *old, ps_
 }
 
 int ps_index_compact(ps_index *ix, ps_error *err) {
+  if (detached(ix, err)) return PS_ERR_IO;
   char nw[PATH_MAX + 8], old[PATH_MAX + 8];
   ps_index *rd = NULL;
   if (ix->sh) /* each shard: optimising a shard with nothing superseded compacts it */
@@ -1487,6 +1501,7 @@ int ps_index_compact(ps_index *ix, ps_error *err) {
 }
 
 int ps_index_optimize(ps_index *ix, ps_error *err) {
+  if (detached(ix, err)) return PS_ERR_IO;
   int rc = PS_OK;
   char nw[PATH_MAX + 8], old[PATH_MAX + 8], build[PATH_MAX + 24], xnew[PATH_MAX + 24];
   ps_index *rd = NULL, *out = NULL;

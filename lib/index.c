@@ -66,7 +66,8 @@ struct ps_index {
   uint64_t bulk_min;
   unsigned long temp_seq;  /* the last temporary database's number */
   int compacted;           /* writer: the tables are as compact() left them */
-  int lost;                /* writer: a bulk load failed; uncommitted changes are lost */
+  int lost;                /* writer: a bulk load or a store write failed: uncommitted
+                              changes are lost */
 };
 
 typedef struct meta_entry {
@@ -848,10 +849,20 @@ static int write_paragraph(ps_index *ix, ps_xdoc **doc, const ps_store_rec *rec,
     *docid = id;
     return PS_OK;
   }
+  if (ix->lost)
+    return ps_error_set(err, PS_ERR_XAPIAN, "%s: an earlier error lost the uncommitted "
+                        "changes", ix->dir);
   rc = ps_xdb_add(ix->xdb, *doc, &id);
   if (rc) return xerr(ix, rc, "adding a paragraph", err);
   ix->compacted = 0;
   rc = ps_store_append(ix->store, id, rec, err);
+  if (rc) {
+    /* Xapian has the paragraph, the store not (a full disk): the two are
+     * out of step until the uncommitted changes are dropped.  Never an
+     * error of this file alone (PS_ERR_IO would say so). */
+    ix->lost = 1;
+    if (rc == PS_ERR_IO || rc == PS_ERR_FORMAT) rc = err->code = PS_ERR_XAPIAN;
+  }
   if (rc == PS_OK) {
     ix->pending++;
     ix->pending_bytes += terms * BYTES_PER_TERM + rec->norm_len + rec->text_len;
@@ -1177,7 +1188,7 @@ int ps_index_commit(ps_index *ix, ps_error *err) {
   if (detached(ix, err)) return PS_ERR_IO;
   if (ix->lost)
     return ps_error_set(err, PS_ERR_USAGE, "%s: the uncommitted changes were lost in a failed "
-                        "bulk load; close the database and index again", ix->dir);
+                        "write; close the database and index again", ix->dir);
   int rc = ix->bulk ? ix_bulk_flush(ix->bulk, err) : PS_OK;
   if (rc == PS_OK) rc = ps_store_sync(ix->store, &dat_len, &idx_len, err);
   if (rc == PS_OK) rc = meta_set_u64(ix, "ps:dat_len", dat_len, err);

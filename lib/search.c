@@ -1407,6 +1407,37 @@ static ps_xq *terms_query(const char *t, size_t n, int *nomem, int *exact) {
   return q;
 }
 
+/* Candidates for counting a word that is verified anyway: the AND of its k
+ * rarest terms only.  A long name's other bigrams (产业, 发展: hundreds of
+ * thousands of postings) cost Xapian a seek per candidate and remove almost
+ * nothing that verification would not.  NULL when the word has k terms or
+ * fewer (or on any failure: the caller keeps the full query). */
+static ps_xq *rarest_terms_query(ps_index *ix, const char *t, size_t n, size_t k) {
+  term_list tl = {0};
+  int ex = 0;
+  ps_xq *q = NULL;
+  unsigned *tf = NULL;
+  ps_tok_query_terms(t, n, collect_term, &tl, &ex);
+  if (tl.nomem || tl.n <= k || !(tf = malloc(tl.n * sizeof *tf)) ||
+      ps_xdb_termfreqs(ps_index_xdb(ix), (const char *const *)tl.seen, tl.seen_len, tl.n, tf))
+    goto done;
+  ps_xq *pick[8];
+  if (k > 8) k = 8;
+  for (size_t r = 0; r < k; r++) { /* selection: k is tiny */
+    size_t best = tl.n;
+    for (size_t i = 0; i < tl.n; i++)
+      if (tl.q[i] && (best == tl.n || tf[i] < tf[best])) best = i;
+    pick[r] = tl.q[best];
+    tl.q[best] = NULL;
+  }
+  q = ps_xq_op(PS_XQ_AND, pick, k, 0); /* takes pick, also when it fails */
+done:
+  for (size_t i = 0; i < tl.n; i++) ps_xq_free(tl.q[i]);
+  term_list_free(&tl);
+  free(tf);
+  return q;
+}
+
 /* Finds the related paragraphs of pq (none of excl), ranked, into *out. */
 static int expand(ps_index *ix, const ps_query *pq, const cand *exact, size_t n_exact,
                   const uint32_t *excl, cand **out, size_t *n_out, ps_error *err) {
@@ -1571,6 +1602,7 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
   word_cache wc;
   memset(&wc, 0, sizeof wc);
   accepted acc = {NULL, 0};
+  ps_xq *cq = NULL; /* a cheaper candidate query for verified words */
   ps_search_opts o = {0, 10, 0, 0, 0};
   if (opts) o = *opts;
   rank_tune();
@@ -1617,7 +1649,10 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
       /* the total alone: counted by Xapian with the same check, nothing
        * fetched or scored */
       if (count_by_termfreq(ix, pq, &res->total)) goto page;
-      if ((rc = count_every(ix, xq, &v, !no_superseded(ix), &res->total, err))) goto done;
+      if (v.any_check && pq->root->type == PS_QN_WORD)
+        cq = rarest_terms_query(ix, pq->root->word.norm, pq->root->word.norm_len, 2);
+      if ((rc = count_every(ix, cq ? cq : xq, &v, !no_superseded(ix), &res->total, err)))
+        goto done;
       goto page;
     }
     /* Matches are ranked here so that pages stay consistent.  Xapian gives
@@ -1643,7 +1678,9 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
     ps_xdecider_fn fn = !v.any_check && !no_superseded(ix) ? decider : NULL;
     void *fn_ctx = &v;
     if (v.any_check) {
-      if ((rc = fetch_verified(ix, xq, &v, &xr, err))) goto done;
+      if (pq->root->type == PS_QN_WORD)
+        cq = rarest_terms_query(ix, pq->root->word.norm, pq->root->word.norm_len, 2);
+      if ((rc = fetch_verified(ix, cq ? cq : xq, &v, &xr, err))) goto done;
       if (accepted_make(&xr, &acc)) {
         rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
         goto done;
@@ -1754,6 +1791,7 @@ page:
 done:
   free(wc.title_has);
   free(acc.bits);
+  ps_xq_free(cq);
   for (size_t i = 0; i < n_sets; i++) free(sets[i].ids);
   free(sets);
   free(implied);

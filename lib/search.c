@@ -77,6 +77,9 @@ typedef struct verify_ctx {
   filter_set *sets;             /* Xapian-field filters that must be checked */
   size_t n_sets;
   int any_check;                /* 0: the candidate query is exact */
+  unsigned *damaged;            /* set to a docid whose record does not read
+                                   (atomically: verification runs on threads);
+                                   NULL: not reported */
 } verify_ctx;
 
 static int cmp_u32(const void *a, const void *b);
@@ -174,7 +177,10 @@ static int paragraph_matches(const verify_ctx *v, uint32_t docid) {
   if (!v->any_check) return 1;
   if (v->implied[0] && v->root->type != PS_QN_AND) return 1;
   ps_store_rec rec;
-  if (ps_index_para(v->ix, docid, &rec) != PS_OK) return 0;
+  if (ps_index_para(v->ix, docid, &rec) != PS_OK) {
+    if (v->damaged) __atomic_store_n(v->damaged, docid, __ATOMIC_RELAXED);
+    return 0;
+  }
   return eval_node(v, v->root, docid, &rec);
 }
 
@@ -1369,7 +1375,7 @@ static int related_matches(const rel_ctx *c, uint32_t docid) {
   const ps_qnode *root = c->pq->root;
   size_t nk = root->type == PS_QN_AND ? root->n_kids : 1;
   unsigned char no_implied[1] = {0};
-  verify_ctx v = {c->ix, NULL, no_implied, NULL, 0, 1};
+  verify_ctx v = {c->ix, NULL, no_implied, NULL, 0, 1, NULL};
   for (size_t i = 0; i < nk; i++) {
     const ps_qnode *k = root->type == PS_QN_AND ? root->kids[i] : root;
     if ((k->type == PS_QN_NOT && k->kids[0]->type == PS_QN_WORD) ||
@@ -1603,6 +1609,7 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
   memset(&wc, 0, sizeof wc);
   accepted acc = {NULL, 0};
   ps_xq *cq = NULL; /* a cheaper candidate query for verified words */
+  unsigned damaged = 0; /* a paragraph whose stored record does not read */
   ps_search_opts o = {0, 10, 0, 0, 0};
   if (opts) o = *opts;
   rank_tune();
@@ -1626,7 +1633,7 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
     rc = cand_build(ix, pq->root, &c, err);
   if (rc) goto done;
   if (pq->root->type != PS_QN_AND) implied[0] = (unsigned char)c.exact;
-  verify_ctx v = {ix, pq->root, implied, NULL, 0, !c.exact};
+  verify_ctx v = {ix, pq->root, implied, NULL, 0, !c.exact, &damaged};
   if (v.any_check && (rc = collect_sets(ix, &v, pq->root, &sets, &n_sets, err))) {
     ps_xq_free(c.q);
     goto done;
@@ -1787,6 +1794,10 @@ page:
     h->projects_len = rec.projects_len;
     if (!o.page_only_text && (rc = fill_hit(pq, &rec, h, err))) goto done;
   }
+  if (damaged) /* silently fewer hits would be a wrong answer */
+    rc = ps_error_set(err, PS_ERR_CORRUPT,
+                      "paragraph %u is damaged in the store; rebuild the database with "
+                      "policy-index", damaged);
   res->took_ms = now_ms() - t0;
 done:
   free(wc.title_has);

@@ -3,6 +3,7 @@
  * same totals and pages as the scan of the text says, with false candidates
  * (both bigrams present, not adjacent), superseded paragraphs and a filter
  * in the mix. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,41 @@ int main(void) {
   CHECK_INT(search_total("通武廊", 10, NULL), want);
   CHECK_INT(search_total("武廊公园设施1", 0, NULL), 0);
   CHECK_INT(search_total("武廊公园设施2", 10, NULL), N_PARAS / 4);
+
+  /* A damaged record (a header that points past the file) is reported,
+   * not silently left out of the hits. */
+  {
+    char p[600];
+    snprintf(p, sizeof p, "%s/text.idx", g_db);
+    FILE *idx = fopen(p, "rb");
+    unsigned char e[8] = {0};
+    uint32_t docid = N_PARAS + 2; /* the title of the re-indexed report */
+    CHECK(idx && fseek(idx, (long)docid * 8, SEEK_SET) == 0 && fread(e, 1, 8, idx) == 8);
+    if (idx) fclose(idx);
+    long off = 0;
+    for (int i = 7; i >= 0; i--) off = off << 8 | e[i];
+    snprintf(p, sizeof p, "%s/text.dat", g_db);
+    FILE *dat = fopen(p, "r+b");
+    static const unsigned char huge[4] = {0xF0, 0xFF, 0xFF, 0x7F}; /* its normalised length */
+    CHECK(dat && fseek(dat, off + 12, SEEK_SET) == 0 && fwrite(huge, 1, 4, dat) == 4);
+    if (dat) fclose(dat);
+    ps_index *ix = NULL;
+    ps_results *r = NULL;
+    ps_error err;
+    ps_error_clear(&err);
+    CHECK_INT(ps_index_open(g_db, PS_INDEX_READ, &ix, &err), PS_OK);
+    ps_search_opts o;
+    memset(&o, 0, sizeof o);
+    o.exact = 1;
+    for (int limit = 0; ix && limit <= 10; limit += 10) {
+      o.limit = (size_t)limit;
+      ps_error_clear(&err);
+      CHECK_INT(ps_search(ix, "通武廊", &o, &r, &err), PS_ERR_CORRUPT);
+      CHECK(strstr(err.msg, "damaged") != NULL);
+      CHECK(r == NULL);
+    }
+    ps_index_close(ix);
+  }
 
   char cmd[600];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);

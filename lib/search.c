@@ -864,7 +864,9 @@ static int accepted_make(const ps_xresult *xr, accepted *a) {
 
 /* For tuning only: PS_RANK_TUNE="i=v,i=v..." overrides R[i] (the enum order
  * above), e.g. PS_RANK_TUNE=20=0.3 python3 tests/eval/score_ranking.py ... */
-static void rank_tune(void) {
+static pthread_once_t tune_once = PTHREAD_ONCE_INIT;
+
+static void rank_tune_read(void) {
   const char *e = getenv("PS_RANK_TUNE");
   while (e && *e) {
     int i;
@@ -876,6 +878,9 @@ static void rank_tune(void) {
     if (*e == ',') e++;
   }
 }
+
+/* Once per process: the weights are then only read, also by server threads. */
+static void rank_tune(void) { pthread_once(&tune_once, rank_tune_read); }
 
 typedef struct cand {
   uint32_t docid;

@@ -9,7 +9,6 @@
 
 #include "ps_hash.h"
 #include "ps_projects.h"
-#include "ps_tok.h"
 
 /* Distinct keys with their counts; a hash table (slots: index + 1, 0 =
  * empty, open addressing) finds a key, since facets count every hit. */
@@ -225,25 +224,22 @@ static int cmp_u32(const void *a, const void *b) {
 }
 
 static int make_shingles(const ps_hit *hit, shingles *out) {
-  struct { const char *text; size_t len; } nm = {hit->norm ? hit->norm : "", hit->norm_len};
+  const char *t = hit->norm ? hit->norm : "";
+  size_t len = hit->norm_len, nc = 0;
   out->h = NULL;
   out->n = 0;
-  size_t starts_cap = nm.len + 1, nc = 0;
-  size_t *starts = malloc(starts_cap * sizeof *starts);
-  out->h = malloc((nm.len + 1) * sizeof *out->h);
+  size_t *starts = malloc((len + 1) * sizeof *starts);
+  out->h = malloc((len + 1) * sizeof *out->h);
   if (!starts || !out->h) {
     free(starts);
     return PS_ERR_NOMEM;
   }
-  for (size_t i = 0; i < nm.len; i++)
-    if (((unsigned char)nm.text[i] & 0xC0) != 0x80) starts[nc++] = i;
-  starts[nc] = nm.len;
+  for (size_t i = 0; i < len; i++)
+    if (((unsigned char)t[i] & 0xC0) != 0x80) starts[nc++] = i;
+  starts[nc] = len;
   size_t w = nc < 4 ? nc : 4;
-  for (size_t k = 0; k + w <= nc && nc; k++) {
-    uint32_t h = 2166136261u;
-    for (size_t b = starts[k]; b < starts[k + w]; b++) h = (h ^ (unsigned char)nm.text[b]) * 16777619u;
-    out->h[out->n++] = h;
-  }
+  for (size_t k = 0; k + w <= nc && nc; k++)
+    out->h[out->n++] = (uint32_t)ps_hash64(t + starts[k], starts[k + w] - starts[k]);
   free(starts);
   qsort(out->h, out->n, sizeof *out->h, cmp_u32);
   size_t m = 0;

@@ -206,7 +206,8 @@ typedef struct par_job {
 
 static void *verify_range(void *arg) {
   par_job *j = arg;
-  for (size_t i = j->from; i < j->to; i++) j->ok[i] = (unsigned char)paragraph_matches(j->v, j->m[i].docid);
+  for (size_t i = j->from; i < j->to; i++)
+    j->ok[i] = (unsigned char)paragraph_matches(j->v, j->m[i].docid);
   return NULL;
 }
 
@@ -810,7 +811,7 @@ static int fetch_verified(ps_index *ix, const ps_xq *xq, const verify_ctx *v, ps
   xr->matches = c.m;
   xr->n = c.n;
   if (rc) return ps_error_set(err, rc, "search failed: %s", ps_xdb_errmsg(ps_index_xdb(ix)));
-  if (c.nomem || (rc = verify_matches(v, xr))) return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+  if (c.nomem || verify_matches(v, xr)) return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
   return PS_OK;
 }
 
@@ -1019,7 +1020,7 @@ static int title_has_word_cached(word_cache *wc, const ps_index *ix, const ps_qu
 /* The largest amount the features add to the normalised BM25 weight (the
  * bound behind scoring only as many hits as a page needs); < 0 when the
  * weights (PS_RANK_TUNE) make scores not bounded that way. */
-static double bonus_bound(const ps_index *ix, const ps_query *pq) {
+static double bonus_bound(const ps_index *ix, const ps_query *pq, word_cache *wc) {
   for (int i = 0; i < R_N; i++)
     if (R[i] < 0) return -1;
   if (R[R_SHORT_PEN] > 1) return -1;
@@ -1029,7 +1030,18 @@ static double bonus_bound(const ps_index *ix, const ps_query *pq) {
   size_t n;
   const ps_file_info *files = ps_index_files(ix, &n);
   for (size_t i = 0; i < n; i++)
-    if (title_has_word(pq, &files[i])) return b + R[R_TITLE];
+    if (title_has_word_cached(wc, ix, pq, &files[i])) return b + R[R_TITLE]; /* kept for scoring */
+  return b;
+}
+
+/* What a paragraph's place adds: a query word in its section path, in its
+ * document's title. */
+static double place_bonus(const ps_index *ix, const ps_query *pq, const ps_store_rec *rec,
+                          word_cache *wc) {
+  double b = 0;
+  if (rec->section_len && section_has_word(wc, pq, rec->section)) b += R[R_SECTION];
+  const ps_file_info *f = ps_index_file_by_no(ix, rec->file_no);
+  if (f && title_has_word_cached(wc, ix, pq, f)) b += R[R_TITLE];
   return b;
 }
 
@@ -1080,9 +1092,7 @@ static double exact_score(const ps_index *ix, const ps_query *pq, const ps_store
     }
     s += R[R_PHRASE] * phrase;
   }
-  if (rec->section_len && section_has_word(wc, pq, rec->section)) s += R[R_SECTION];
-  const ps_file_info *f = ps_index_file_by_no(ix, rec->file_no);
-  if (f && title_has_word_cached(wc, ix, pq, f)) s += R[R_TITLE];
+  s += place_bonus(ix, pq, rec, wc);
   if (len < R[R_SHORT]) s *= R[R_SHORT_PEN];
   return s;
 }
@@ -1095,9 +1105,7 @@ static double score_bound(const ps_index *ix, const ps_query *pq, const ps_store
                           double w, double wmax, word_cache *wc) {
   double s = R[R_BM25] * (wmax > 0 ? w / wmax : 0) + R[R_DENS];
   if (pq->n_words > 1) s += R[R_PROX] + R[R_PHRASE];
-  if (rec->section_len && section_has_word(wc, pq, rec->section)) s += R[R_SECTION];
-  const ps_file_info *f = ps_index_file_by_no(ix, rec->file_no);
-  if (f && title_has_word_cached(wc, ix, pq, f)) s += R[R_TITLE];
+  s += place_bonus(ix, pq, rec, wc);
   if ((double)rec->norm_len < R[R_SHORT]) s *= R[R_SHORT_PEN];
   return s;
 }
@@ -1570,12 +1578,12 @@ static int take_term(void *ctx, const char *t, size_t n) {
 
 /* The total of a query that is one word whose single term proves a match
  * (one or two CJK characters, one token), in a database where no paragraph
- * is superseded: the term's frequency, no posting read (microseconds, where
+ * is superseded (clean): the term's frequency, no posting read (microseconds, where
  * counting the postings of 发展 takes milliseconds and grows with the
  * corpus).  Returns 1 when it applies. */
-static int count_by_termfreq(ps_index *ix, const ps_query *pq, size_t *total) {
+static int count_by_termfreq(ps_index *ix, const ps_query *pq, int clean, size_t *total) {
   const ps_qnode *n = pq->root;
-  if (n->type != PS_QN_WORD || !no_superseded(ix)) return 0;
+  if (n->type != PS_QN_WORD || !clean) return 0;
   one_term o = {NULL, 0, 0};
   int exact = 0;
   ps_tok_query_terms(n->word.norm, n->word.norm_len, take_term, &o, &exact);
@@ -1657,14 +1665,15 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
       goto done;
     }
     int want_related = !o.exact && n_terms;
+    int clean = no_superseded(ix);
+    /* the candidates of a verified word: its rarest terms are enough */
+    if (v.any_check && pq->root->type == PS_QN_WORD)
+      cq = rarest_terms_query(ix, pq->root->word.norm, pq->root->word.norm_len, 2);
     if (o.limit == 0 && !want_related) {
       /* the total alone: counted by Xapian with the same check, nothing
        * fetched or scored */
-      if (count_by_termfreq(ix, pq, &res->total)) goto page;
-      if (v.any_check && pq->root->type == PS_QN_WORD)
-        cq = rarest_terms_query(ix, pq->root->word.norm, pq->root->word.norm_len, 2);
-      if ((rc = count_every(ix, cq ? cq : xq, &v, !no_superseded(ix), &res->total, err)))
-        goto done;
+      if (count_by_termfreq(ix, pq, clean, &res->total)) goto page;
+      if ((rc = count_every(ix, cq ? cq : xq, &v, !clean, &res->total, err))) goto done;
       goto page;
     }
     /* Matches are ranked here so that pages stay consistent.  Xapian gives
@@ -1679,19 +1688,17 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
     size_t page_end = o.offset + o.limit < o.offset ? SIZE_MAX : o.offset + o.limit;
     size_t need = o.rank_first && o.rank_first < page_end ? o.rank_first : page_end;
     if (want_related && need < (size_t)R[R_FB_DOCS]) need = (size_t)R[R_FB_DOCS];
-    double bound = bonus_bound(ix, pq);
+    double bound = bonus_bound(ix, pq, &wc);
     size_t fetch = !want_related && bound >= 0 && page_end <= 10000
                        ? (need * 8 > 2048 ? need * 8 : 2048) : 0;
     size_t scored = 0, tf_total = 0;
-    int known = count_by_termfreq(ix, pq, &tf_total);
+    int known = count_by_termfreq(ix, pq, clean, &tf_total);
     /* Candidates to verify: all verified first (every core), which gives
      * the total; Xapian then ranks among the accepted ones.  Nothing to
      * verify and nothing superseded: no decider at all. */
-    ps_xdecider_fn fn = !v.any_check && !no_superseded(ix) ? decider : NULL;
+    ps_xdecider_fn fn = !v.any_check && !clean ? decider : NULL;
     void *fn_ctx = &v;
     if (v.any_check) {
-      if (pq->root->type == PS_QN_WORD)
-        cq = rarest_terms_query(ix, pq->root->word.norm, pq->root->word.norm_len, 2);
       if ((rc = fetch_verified(ix, cq ? cq : xq, &v, &xr, err))) goto done;
       if (accepted_make(&xr, &acc)) {
         rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");

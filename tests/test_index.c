@@ -54,8 +54,9 @@ static void commit(ps_index *ix) {
   CHECK_INT(ps_index_commit(ix, &err), PS_OK);
 }
 
-/* Total hits of q in a fresh reader. */
-static long total(const char *q) {
+/* Total hits of q in a fresh reader, asking for a page of `limit` hits
+ * (limit 0: the total alone: Xapian's count, or the term frequency). */
+static long total_with(const char *q, size_t limit) {
   ps_index *ix = NULL;
   ps_results *r = NULL;
   ps_error err;
@@ -66,7 +67,7 @@ static long total(const char *q) {
   }
   ps_search_opts o;
   memset(&o, 0, sizeof o);
-  o.limit = 100;
+  o.limit = limit;
   o.exact = 1;
   long t = -1;
   if (ps_search(ix, q, &o, &r, &err) == PS_OK) t = (long)r->total;
@@ -76,21 +77,8 @@ static long total(const char *q) {
   return t;
 }
 
-/* The total alone (limit 0: Xapian's count, or the term frequency). */
-static long count_only(const char *q) {
-  ps_index *ix = NULL;
-  ps_results *r = NULL;
-  ps_error err;
-  ps_error_clear(&err);
-  if (ps_index_open(g_db, PS_INDEX_READ, &ix, &err) != PS_OK) return -1;
-  ps_search_opts o;
-  memset(&o, 0, sizeof o);
-  o.exact = 1;
-  long t = ps_search(ix, q, &o, &r, &err) == PS_OK ? (long)r->total : -1;
-  ps_results_free(r);
-  ps_index_close(ix);
-  return t;
-}
+static long total(const char *q) { return total_with(q, 100); }
+static long count_only(const char *q) { return total_with(q, 0); }
 
 static ps_index_stats stats(void) {
   ps_index_stats st;

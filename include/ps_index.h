@@ -201,6 +201,10 @@ int ps_index_live(const ps_index *ix, uint32_t docid);
  * ps_index_reopen).  PS_ERR_NOTFOUND for ids the store does not have. */
 int ps_index_para(const ps_index *ix, uint32_t docid, ps_store_rec *out);
 
+/* Hints that ps_index_para(docid) comes soon (ps_store_prefetch: stage 0
+ * some records ahead, stage 1 a few).  Never fails. */
+void ps_index_para_prefetch(const ps_index *ix, uint32_t docid, int stage);
+
 /* The file a paragraph came from (borrowed; NULL if unknown). */
 const ps_file_info *ps_index_file_by_no(const ps_index *ix, uint32_t file_no);
 

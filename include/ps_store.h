@@ -79,6 +79,14 @@ int ps_store_remap(ps_store *st, uint64_t dat_len, uint64_t idx_len, ps_error *e
 /* Readers: the record of docid; PS_ERR_NOTFOUND if beyond the store. */
 int ps_store_get(const ps_store *st, uint32_t docid, ps_store_rec *out);
 
+/* Readers: hints that the record of docid will be read soon.  Stage 0
+ * fetches its slot in the offsets file into the cache, stage 1 (a few
+ * records later, when the slot is there) the start of the record.  Only a
+ * hint: never fails, any docid is accepted.  Callers walking thousands of
+ * scattered records overlap the memory latency that way (a record read
+ * cold is most of the time of verifying it). */
+void ps_store_prefetch(const ps_store *st, uint32_t docid, int stage);
+
 /* Rebuilds the text as written of a record read with ps_store_get into
  * *out (malloc'd, NUL-terminated, the caller frees it; *len = its length).
  * PS_OK, PS_ERR_NOMEM, or PS_ERR_CORRUPT for a damaged patch. */

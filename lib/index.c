@@ -1292,6 +1292,10 @@ int ps_index_para(const ps_index *ix, uint32_t docid, ps_store_rec *out) {
   return ps_store_get(ix->store, docid, out);
 }
 
+void ps_index_para_prefetch(const ps_index *ix, uint32_t docid, int stage) {
+  if (!ix->sh) ps_store_prefetch(ix->store, docid, stage); /* shards: no hint */
+}
+
 const ps_file_info *ps_index_file_by_no(const ps_index *ix, uint32_t file_no) {
   if (ix->sh) return ps_shards_file_by_no(ix->sh, file_no);
   return ix_file_by_no(ix->files, ix->by_no, ix->n_files, file_no);

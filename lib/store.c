@@ -303,5 +303,19 @@ int ps_store_get(const ps_store *st, uint32_t docid, ps_store_rec *out) {
   return PS_OK;
 }
 
+void ps_store_prefetch(const ps_store *st, uint32_t docid, int stage) {
+  if ((uint64_t)docid * 8 + 8 > st->idx_len) return;
+  const unsigned char *e = st->idx_map + (size_t)docid * 8;
+  if (stage == 0) {
+    __builtin_prefetch(e);
+    return;
+  }
+  uint64_t off = 0;
+  for (int i = 7; i >= 0; i--) off = (off << 8) | e[i];
+  if (off + 192 > st->dat_len) return;
+  /* the header and the first lines of the normalised text */
+  for (int i = 0; i < 192; i += 64) __builtin_prefetch(st->dat_map + off + i);
+}
+
 uint32_t ps_store_slots(const ps_store *st) { return (uint32_t)(st->idx_len / 8); }
 uint64_t ps_store_bytes(const ps_store *st) { return st->dat_len; }

@@ -176,6 +176,8 @@ typedef struct ps_xsearch {
   int sort_descending;     /* with sort_slot: largest value first */
   ps_xdecider_fn decider;  /* may be NULL */
   void *decider_ctx;
+  double min_weight;       /* > 0: only matches weighing at least this
+                              (Enquire::set_cutoff; totals then count those) */
 } ps_xsearch;
 
 typedef struct ps_xmatch {

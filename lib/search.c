@@ -739,7 +739,7 @@ static double R[R_N] = {
     [R_SHORT] = 25,      [R_SHORT_PEN] = 0.5, [R_FB_DOCS] = 20,  [R_FB_TERMS] = 10,
     [R_FB_MINDOCS] = 2,  [R_FB_MAXDF] = 0.1, [R_FB_MIN] = 2,     [R_W_WORD] = 2.0,
     [R_W_SYN] = 1.0,     [R_W_FB] = 0.25,    [R_W_QB] = 0.5,     [R_K1] = 1.2,
-    [R_B] = 0,           [R_FETCH] = 2048,
+    [R_B] = 0,           [R_FETCH] = 128,
 };
 
 static void set_bm25(ps_xsearch *s) {
@@ -754,11 +754,13 @@ static void set_bm25(ps_xsearch *s) {
 }
 
 /* Runs xq over the whole database: the `max` best matches by BM25 weight
- * that the decider accepts (every one when max is 0) in *xr, and their
- * exact number in xr->total_lower, so that ranking and paging can happen
- * in C. */
+ * that the decider accepts (every one when max is 0; with min_weight > 0
+ * only those weighing at least that) in *xr, and their exact number in
+ * xr->total_lower (known_total when given: then min_weight may be used),
+ * so that ranking and paging can happen in C. */
 static int search_top(ps_index *ix, const ps_xq *xq, ps_xdecider_fn fn, void *ctx,
-                      size_t max, const size_t *known_total, ps_xresult *xr, ps_error *err) {
+                      size_t max, double min_weight, const size_t *known_total,
+                      ps_xresult *xr, ps_error *err) {
   ps_xdb_stats st;
   ps_xdb_stats_get(ps_index_xdb(ix), &st);
   ps_xsearch s;
@@ -769,6 +771,7 @@ static int search_top(ps_index *ix, const ps_xq *xq, ps_xdecider_fn fn, void *ct
   set_bm25(&s);
   s.decider = fn;
   s.decider_ctx = ctx;
+  if (known_total) s.min_weight = min_weight; /* (it would change the count) */
   /* A total known already needs no counting: Xapian then only finds the
    * best `max` (the same ones), and stops early when it can (3x faster for
    * a word of one or two characters). */
@@ -1547,7 +1550,7 @@ static int expand(ps_index *ix, const ps_query *pq, const cand *exact, size_t n_
     }
   }
   rel_ctx c = {ix, pq, excl, n_exact, &syn, &bg};
-  if ((rc = search_top(ix, xq, rel_decider, &c, 0, NULL, &xr, err))) goto done;
+  if ((rc = search_top(ix, xq, rel_decider, &c, 0, 0, NULL, &xr, err))) goto done;
   if (xr.n) {
     cand *r = malloc(xr.n * sizeof *r);
     if (!r) {
@@ -1719,6 +1722,7 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
     size_t fetch = !want_related && bound >= 0 && page_end <= 10000
                        ? (need * 8 > R[R_FETCH] ? need * 8 : (size_t)R[R_FETCH]) : 0;
     size_t scored = 0, tf_total = 0;
+    double min_w = 0; /* > 0: the last pass asks for matches weighing that much */
     int known = count_by_termfreq(ix, pq, clean, &tf_total);
     /* Candidates to verify: all verified first (every core), which gives
      * the total; Xapian then ranks among the accepted ones.  Nothing to
@@ -1738,7 +1742,8 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
     }
     for (;;) {
       ps_xresult_free(&xr);
-      if ((rc = search_top(ix, xq, fn, fn_ctx, fetch, known ? &tf_total : NULL, &xr, err)))
+      if ((rc = search_top(ix, xq, fn, fn_ctx, fetch, min_w, known ? &tf_total : NULL, &xr,
+                           err)))
         goto done;
       res->total = xr.total_lower;
       /* the previous pass's matches and scores: the new one starts with
@@ -1805,10 +1810,23 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
       int complete = fetch == 0 || n_ex < fetch || scored < n_ex ||
                      (prune && n_heap == need && n_ex &&
                       R[R_BM25] * ex[n_ex - 1].w / wmax + bound < heap[0].score);
+      /* More: every match that weighs enough to reach the page with the
+       * scores seen so far (the scoring loop's own test, a little lower
+       * for the rounding of weights), which completes the page; without
+       * such a weight, eight times as many, then every match.  The total
+       * is known from now on. */
+      double cut = prune && n_heap == need && R[R_BM25] > 0
+                       ? (heap[0].score - bound) * wmax / R[R_BM25] - 1e-6 : 0;
       free(heap);
       if (complete) break;
-      /* more: eight times as many, then every match */
-      fetch = fetch <= res->total / 8 ? fetch * 8 : 0;
+      known = 1;
+      tf_total = res->total;
+      if (cut > 0) {
+        fetch = 0;
+        min_w = cut;
+      } else {
+        fetch = fetch <= res->total / 8 ? fetch * 8 : 0;
+      }
     }
     qsort(ex, scored, sizeof *ex, cmp_cand);
     if (want_related) qsort(excl, n_ex, sizeof *excl, cmp_u32);

@@ -524,6 +524,7 @@ int ps_xdb_search(ps_xdb *db, const ps_xsearch *s, ps_xresult *out) {
                                            s->sort_descending != 0);
     }
     enq.set_docid_order(Xapian::Enquire::ASCENDING);
+    if (s->min_weight > 0) enq.set_cutoff(0, s->min_weight);
     Xapian::doccount check = s->check_at_least;
     if (check == 0) check = d.get_doccount();
     if (s->decider && (db->remote || db->combined))

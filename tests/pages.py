@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 
-QUERIES = [
+QUERIES = [  # and the corpus' most frequent characters and pairs (frequent())
     # one and two characters: terms prove the match, many ties in weight
     '发', '区', '镇', '的', '发展', '建设', '武清', '产业', '推进', '项目',
     # names: verified candidates
@@ -44,6 +44,26 @@ CONFIGS = {
 }
 
 
+def frequent(corpus):
+    """The most frequent CJK characters and character pairs of the corpus'
+    text files, and pairs of those pairs as two-word queries: many matches,
+    many ties and near-ties in weight, where a wrong bound shows."""
+    chars, pairs = {}, {}
+    for name in sorted(os.listdir(corpus)):
+        if not name.endswith(('.txt', '.md')):
+            continue
+        with open(os.path.join(corpus, name), encoding='utf-8', errors='replace') as f:
+            text = f.read()
+        for a, b in zip(text, text[1:] + ' '):
+            if '\u4e00' <= a <= '\u9fff':
+                chars[a] = chars.get(a, 0) + 1
+                if '\u4e00' <= b <= '\u9fff':
+                    pairs[a + b] = pairs.get(a + b, 0) + 1
+    top = lambda d, n: [k for k, _ in sorted(d.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
+    c, p = top(chars, 30), top(pairs, 40)
+    return c + p + ['%s %s' % (p[i], p[i + 7]) for i in range(0, 30, 2)]
+
+
 def run(cmd, env=None, stdin=None):
     p = subprocess.run(cmd, input=stdin, capture_output=True, env=env)
     if p.returncode != 0:
@@ -56,6 +76,7 @@ def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
     build, corpus = sys.argv[1], sys.argv[2]
+    queries = QUERIES + frequent(corpus)
     pindex = os.path.join(build, 'policy-index')
     psearch = os.path.join(build, 'policy-search')
     with tempfile.TemporaryDirectory() as tmp:
@@ -68,12 +89,12 @@ def main():
             env.update(extra)
             for off, lim in PAGES:
                 out = run([psearch, '--db', db, '--exact', '--json', '--offset', off, '--limit',
-                           lim, '--queries', '-'], env, '\n'.join(QUERIES).encode())
+                           lim, '--queries', '-'], env, '\n'.join(queries).encode())
                 lines = out.splitlines()
-                if len(lines) != len(QUERIES):
+                if len(lines) != len(queries):
                     sys.exit('FAIL: %s: %d answers for %d queries' % (name, len(lines),
-                                                                      len(QUERIES)))
-                for q, line in zip(QUERIES, lines):
+                                                                      len(queries)))
+                for q, line in zip(queries, lines):
                     r = json.loads(line)
                     if 'error' in r:
                         sys.exit('FAIL: %s: %r: %s' % (name, q, r['error']))

@@ -205,14 +205,20 @@ typedef struct par_job {
 } par_job;
 
 /* How far ahead records are hinted (ps_index_para_prefetch): slots this
- * many candidates ahead, records half as many. */
-#define AHEAD 16
+ * many candidates ahead, record starts two thirds as many, the rest of the
+ * text a third. */
+#define AHEAD 24
+
+static void hint(const ps_index *ix, const ps_xmatch *m, size_t i, size_t to) {
+  if (i + AHEAD < to) ps_index_para_prefetch(ix, m[i + AHEAD].docid, 0);
+  if (i + AHEAD * 2 / 3 < to) ps_index_para_prefetch(ix, m[i + AHEAD * 2 / 3].docid, 1);
+  if (i + AHEAD / 3 < to) ps_index_para_prefetch(ix, m[i + AHEAD / 3].docid, 2);
+}
 
 static void *verify_range(void *arg) {
   par_job *j = arg;
   for (size_t i = j->from; i < j->to; i++) {
-    if (i + AHEAD < j->to) ps_index_para_prefetch(j->v->ix, j->m[i + AHEAD].docid, 0);
-    if (i + AHEAD / 2 < j->to) ps_index_para_prefetch(j->v->ix, j->m[i + AHEAD / 2].docid, 1);
+    hint(j->v->ix, j->m, i, j->to);
     j->ok[i] = (unsigned char)paragraph_matches(j->v, j->m[i].docid);
   }
   return NULL;
@@ -1789,7 +1795,9 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
           continue;
         }
         if (scored + AHEAD < n_ex) ps_index_para_prefetch(ix, ex[scored + AHEAD].docid, 0);
-        if (scored + AHEAD / 2 < n_ex) ps_index_para_prefetch(ix, ex[scored + AHEAD / 2].docid, 1);
+        if (scored + AHEAD * 2 / 3 < n_ex)
+          ps_index_para_prefetch(ix, ex[scored + AHEAD * 2 / 3].docid, 1);
+        if (scored + AHEAD / 3 < n_ex) ps_index_para_prefetch(ix, ex[scored + AHEAD / 3].docid, 2);
         ps_store_rec rec;
         int have = ps_index_para(ix, c->docid, &rec) == PS_OK;
         /* ruled out by the bound, before the section is looked at if it can */

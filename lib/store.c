@@ -312,9 +312,17 @@ void ps_store_prefetch(const ps_store *st, uint32_t docid, int stage) {
   }
   uint64_t off = 0;
   for (int i = 7; i >= 0; i--) off = (off << 8) | e[i];
-  if (off + 192 > st->dat_len) return;
-  /* the header and the first lines of the normalised text */
-  for (int i = 0; i < 192; i += 64) __builtin_prefetch(st->dat_map + off + i);
+  if (off + HEADER_WORDS * 4 > st->dat_len) return;
+  const unsigned char *p = st->dat_map + off;
+  if (stage == 1) { /* the header and the first lines of the normalised text */
+    for (size_t i = 0; i < 128 && off + i < st->dat_len; i += 64) __builtin_prefetch(p + i);
+    return;
+  }
+  /* the rest of the normalised text (what a scan for a word reads) */
+  uint64_t end = off + HEADER_WORDS * 4 + get_u32(p + 12);
+  if (end > st->dat_len) end = st->dat_len;
+  if (end > off + 2048) end = off + 2048;
+  for (uint64_t a = (off + 128) & ~(uint64_t)63; a < end; a += 64) __builtin_prefetch(st->dat_map + a);
 }
 
 uint32_t ps_store_slots(const ps_store *st) { return (uint32_t)(st->idx_len / 8); }

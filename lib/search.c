@@ -1,6 +1,5 @@
 /* search.c: query execution (see ps_search.h): the query expression to a Xapian query,
- * a match decider that verifies each candidate against the paragraph store,
- * exact totals, re-ranking of the verified matches, related hits from query
+ * whose candidates verify.c checks against the paragraph store, exact totals, re-ranking of the verified matches, related hits from query
  * expansion (synonyms in $POLICY_SEARCH_DATA or PS_DATA_DIR, and feedback
  * from the top hits), and highlight spans for the returned hits. */
 #include "ps_search.h"
@@ -17,6 +16,7 @@
 #include "ps_hash.h"
 #include "ps_tok.h"
 #include "ps_xapian.h"
+#include "verify_internal.h"
 
 typedef struct term_list {
   ps_xq **q;
@@ -60,207 +60,7 @@ static void term_list_free(term_list *tl) {
   free(tl->q);
 }
 
-/* ---- verification: the query's expression on a paragraph ---- */
-
-typedef struct filter_set {
-  const ps_qnode *node;
-  uint32_t *ids;   /* sorted docids that pass the filter */
-  size_t n, cap;
-  int nomem;
-} filter_set;
-
-typedef struct verify_ctx {
-  const ps_index *ix;
-  const ps_qnode *root;
-  const unsigned char *implied; /* per kid of a root AND (or [0] for the root):
-                                   proven by the candidate query itself */
-  filter_set *sets;             /* Xapian-field filters that must be checked */
-  size_t n_sets;
-  int any_check;                /* 0: the candidate query is exact */
-  unsigned *damaged;            /* set to a docid whose record does not read
-                                   (atomically: verification runs on threads);
-                                   NULL: not reported */
-} verify_ctx;
-
 static int cmp_u32(const void *a, const void *b);
-
-static size_t count_chars(const char *s, size_t n) {
-  size_t c = 0;
-  for (size_t i = 0; i < n; i++) c += ((unsigned char)s[i] & 0xC0) != 0x80;
-  return c;
-}
-
-/* Normalised text of s contains v (ps_tok_find when words, else bytes), or
- * with as_word == 2, equals it. */
-static int norm_contains(const char *s, size_t len, const char *v, size_t vl, int as_word) {
-  if (!s || !len) return 0;
-  ps_norm n;
-  if (ps_tok_normalize(s, len, 0, &n) != PS_OK) return 0;
-  int r = as_word == 2 ? n.len == vl && memcmp(n.text, v, vl) == 0
-          : as_word    ? ps_tok_find(n.text, n.len, v, vl, 0) != (size_t)-1
-                       : memmem(n.text, n.len, v, vl) != NULL;
-  ps_norm_free(&n);
-  return r;
-}
-
-/* a NEAR/d b on normalised text t: two matches with at most d characters
- * between them, either order (overlapping ones count as 0). */
-static int near_match(const char *t, size_t tl, const ps_qword *a, const ps_qword *b,
-                      unsigned d) {
-  size_t pa, pb;
-  for (size_t fa = 0; (pa = ps_tok_find(t, tl, a->norm, a->norm_len, fa)) != (size_t)-1;
-       fa = pa + 1) {
-    size_t ea = pa + a->norm_len;
-    for (size_t fb = 0; (pb = ps_tok_find(t, tl, b->norm, b->norm_len, fb)) != (size_t)-1;
-         fb = pb + 1) {
-      size_t eb = pb + b->norm_len;
-      if (pb >= ea) {
-        if (count_chars(t + ea, pb - ea) <= d) return 1;
-        break; /* later matches of b are farther */
-      }
-      if (pa >= eb) {
-        if (count_chars(t + eb, pa - eb) <= d) return 1;
-      } else {
-        return 1; /* overlapping */
-      }
-    }
-  }
-  return 0;
-}
-
-static int eval_node(const verify_ctx *v, const ps_qnode *n, uint32_t docid,
-                     const ps_store_rec *rec) {
-  switch (n->type) {
-    case PS_QN_WORD:
-      return ps_tok_find(rec->norm, rec->norm_len, n->word.norm, n->word.norm_len, 0) !=
-             (size_t)-1;
-    case PS_QN_NEAR:
-      return near_match(rec->norm, rec->norm_len, &n->kids[0]->word, &n->kids[1]->word,
-                        n->near);
-    case PS_QN_NOT:
-      return !eval_node(v, n->kids[0], docid, rec);
-    case PS_QN_AND:
-      for (size_t i = 0; i < n->n_kids; i++)
-        if (!(n == v->root && v->implied[i]) && !eval_node(v, n->kids[i], docid, rec)) return 0;
-      return 1;
-    case PS_QN_OR:
-      for (size_t i = 0; i < n->n_kids; i++)
-        if (eval_node(v, n->kids[i], docid, rec)) return 1;
-      return 0;
-    case PS_QN_FILTER: {
-      const ps_qfilter *f = &n->filter;
-      if (f->field == PS_QF_SECTION)
-        return norm_contains(rec->section, rec->section_len, f->value, f->value_len,
-                             f->exact ? 2 : 1);
-      if (f->field == PS_QF_TITLE || f->field == PS_QF_DOC) {
-        const ps_file_info *fi = ps_index_file_by_no(v->ix, rec->file_no);
-        if (!fi) return 0;
-        if (f->field == PS_QF_TITLE)
-          return norm_contains(fi->title, fi->title ? strlen(fi->title) : 0, f->value,
-                               f->value_len, f->exact ? 2 : 1);
-        const char *base = strrchr(fi->path, '/');
-        base = base ? base + 1 : fi->path;
-        return norm_contains(base, strlen(base), f->value, f->value_len, f->exact ? 2 : 0);
-      }
-      for (size_t i = 0; i < v->n_sets; i++)
-        if (v->sets[i].node == n) /* (no ids at all: a filter that accepts nothing) */
-          return v->sets[i].n &&
-                 bsearch(&docid, v->sets[i].ids, v->sets[i].n, sizeof docid, cmp_u32) != NULL;
-      return 1; /* implied by the candidate query */
-    }
-  }
-  return 0;
-}
-
-static int paragraph_matches(const verify_ctx *v, uint32_t docid) {
-  if (!ps_index_live(v->ix, docid)) return 0;
-  if (!v->any_check) return 1;
-  if (v->implied[0] && v->root->type != PS_QN_AND) return 1;
-  ps_store_rec rec;
-  if (ps_index_para(v->ix, docid, &rec) != PS_OK) {
-    if (v->damaged) __atomic_store_n(v->damaged, docid, __ATOMIC_RELAXED);
-    return 0;
-  }
-  return eval_node(v, v->root, docid, &rec);
-}
-
-static int decider(void *ctx, unsigned docid) {
-  return paragraph_matches(ctx, docid);
-}
-
-/* Verifying candidates is most of the time of a query whose words need it
- * (a name of three characters or more: thousands of candidates, each a
- * paragraph to read and scan).  Candidates fetched from Xapian without a
- * decider are verified here on every core instead (the store is read-only
- * memory, the query read-only: nothing is shared that changes), then the
- * accepted ones keep Xapian's order.  Same results as the decider. */
-#define PAR_MIN 2048  /* fewer candidates: one thread, no start-up cost */
-#define PAR_MAX 8
-
-typedef struct par_job {
-  const verify_ctx *v;
-  const ps_xmatch *m;
-  unsigned char *ok;
-  size_t from, to;
-} par_job;
-
-/* How far ahead records are hinted (ps_index_para_prefetch): slots this
- * many candidates ahead, record starts two thirds as many, the rest of the
- * text a third. */
-#define AHEAD 24
-
-static void hint(const ps_index *ix, const ps_xmatch *m, size_t i, size_t to) {
-  if (i + AHEAD < to) ps_index_para_prefetch(ix, m[i + AHEAD].docid, 0);
-  if (i + AHEAD * 2 / 3 < to) ps_index_para_prefetch(ix, m[i + AHEAD * 2 / 3].docid, 1);
-  if (i + AHEAD / 3 < to) ps_index_para_prefetch(ix, m[i + AHEAD / 3].docid, 2);
-}
-
-static void *verify_range(void *arg) {
-  par_job *j = arg;
-  for (size_t i = j->from; i < j->to; i++) {
-    hint(j->v->ix, j->m, i, j->to);
-    j->ok[i] = (unsigned char)paragraph_matches(j->v, j->m[i].docid);
-  }
-  return NULL;
-}
-
-static int cpus;
-static pthread_once_t cpus_once = PTHREAD_ONCE_INIT;
-
-static void cpus_count(void) {
-  long c = sysconf(_SC_NPROCESSORS_ONLN);
-  cpus = c < 1 ? 1 : c > PAR_MAX ? PAR_MAX : (int)c;
-}
-
-static int n_cpus(void) {
-  pthread_once(&cpus_once, cpus_count);
-  return cpus;
-}
-
-/* Keeps in xr the matches v accepts (in order) and sets its totals to
- * their number.  PS_OK or PS_ERR_NOMEM. */
-static int verify_matches(const verify_ctx *v, ps_xresult *xr) {
-  size_t n = xr->n, nt = n >= PAR_MIN ? (size_t)n_cpus() : 1;
-  unsigned char *ok = malloc(n + 1);
-  if (!ok) return PS_ERR_NOMEM;
-  par_job job[PAR_MAX];
-  pthread_t th[PAR_MAX];
-  size_t started = 0;
-  for (size_t t = 0; t < nt; t++)
-    job[t] = (par_job){v, xr->matches, ok, n * t / nt, n * (t + 1) / nt};
-  for (size_t t = 1; t < nt; t++, started++)
-    if (pthread_create(&th[t], NULL, verify_range, &job[t]) != 0) break;
-  verify_range(&job[0]);
-  for (size_t t = 1; t <= started; t++) pthread_join(th[t], NULL);
-  for (size_t t = started + 1; t < nt; t++) verify_range(&job[t]); /* not started */
-  size_t k = 0;
-  for (size_t i = 0; i < n; i++)
-    if (ok[i]) xr->matches[k++] = xr->matches[i];
-  free(ok);
-  xr->n = k;
-  xr->total_lower = xr->total_estimate = xr->total_upper = (unsigned)k;
-  return PS_OK;
-}
 
 static int collect_posting(void *ctx, unsigned docid, unsigned wdf) {
   filter_set *fs = ctx;
@@ -788,55 +588,7 @@ static int search_top(ps_index *ix, const ps_xq *xq, ps_xdecider_fn fn, void *ct
   return PS_OK;
 }
 
-/* Every candidate of xq that v accepts, in docid order (no weights): all
- * fetched from Xapian and verified on every core. */
-typedef struct collected {
-  ps_xmatch *m;
-  size_t n, cap;
-  int nomem;
-} collected;
-
-/* A decider that only collects the candidates: Xapian walks them without
- * building a result set (which costs more than verifying them). */
-static int collect_candidate(void *ctx, unsigned docid) {
-  collected *c = ctx;
-  if (c->n == c->cap) {
-    size_t cap = c->cap ? c->cap * 2 : 4096;
-    ps_xmatch *m = realloc(c->m, cap * sizeof *m);
-    if (!m) {
-      c->nomem = 1;
-      return 0;
-    }
-    c->m = m;
-    c->cap = cap;
-  }
-  c->m[c->n].docid = docid;
-  c->m[c->n++].weight = 0;
-  return 1;
-}
-
-static int fetch_verified(ps_index *ix, const ps_xq *xq, const verify_ctx *v, ps_xresult *xr,
-                          ps_error *err) {
-  ps_xsearch s;
-  ps_xsearch_init(&s);
-  s.query = xq;
-  s.max = 0;
-  s.weighting = PS_XW_BOOL;
-  collected c = {NULL, 0, 0, 0};
-  s.decider = collect_candidate;
-  s.decider_ctx = &c;
-  ps_xresult none = {0};
-  int rc = ps_xdb_search(ps_index_xdb(ix), &s, &none);
-  ps_xresult_free(&none);
-  memset(xr, 0, sizeof *xr);
-  xr->matches = c.m;
-  xr->n = c.n;
-  if (rc) return ps_error_set(err, rc, "search failed: %s", ps_xdb_errmsg(ps_index_xdb(ix)));
-  if (c.nomem || verify_matches(v, xr)) return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
-  return PS_OK;
-}
-
-/* The exact number of matches: those verified (fetch_verified) when
+/* The exact number of matches: those verified (ps_verify_collect) when
  * candidates need it; otherwise Xapian's count, nothing fetched, with the
  * decider only when some paragraph is superseded (decide). */
 static int count_every(ps_index *ix, const ps_xq *xq, const verify_ctx *v, int decide,
@@ -844,14 +596,14 @@ static int count_every(ps_index *ix, const ps_xq *xq, const verify_ctx *v, int d
   ps_xresult xr = {0};
   int rc;
   if (v->any_check) {
-    rc = fetch_verified(ix, xq, v, &xr, err);
+    rc = ps_verify_collect(ix, xq, v, &xr, err);
   } else {
     ps_xsearch s;
     ps_xsearch_init(&s);
     s.query = xq;
     s.max = 0;
     s.weighting = PS_XW_BOOL;
-    s.decider = decide ? decider : NULL;
+    s.decider = decide ? ps_verify_decider : NULL;
     s.decider_ctx = (void *)v;
     rc = ps_xdb_search(ps_index_xdb(ix), &s, &xr);
     if (rc) rc = ps_error_set(err, rc, "search failed: %s", ps_xdb_errmsg(ps_index_xdb(ix)));
@@ -1429,7 +1181,7 @@ static int related_matches(const rel_ctx *c, uint32_t docid) {
     const ps_qnode *k = root->type == PS_QN_AND ? root->kids[i] : root;
     if ((k->type == PS_QN_NOT && k->kids[0]->type == PS_QN_WORD) ||
         (k->type == PS_QN_FILTER && !is_xapian_field(k->filter.field)))
-      if (!eval_node(&v, k, docid, &rec)) return 0;
+      if (!ps_verify_node(&v, k, docid, &rec)) return 0;
   }
   if (c->pq->n_words > 1 && has_word(c->pq, rec.norm, rec.norm_len)) return 1;
   for (size_t i = 0; i < c->syn->n; i++)
@@ -1733,10 +1485,10 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
     /* Candidates to verify: all verified first (every core), which gives
      * the total; Xapian then ranks among the accepted ones.  Nothing to
      * verify and nothing superseded: no decider at all. */
-    ps_xdecider_fn fn = !v.any_check && !clean ? decider : NULL;
+    ps_xdecider_fn fn = !v.any_check && !clean ? ps_verify_decider : NULL;
     void *fn_ctx = &v;
     if (v.any_check) {
-      if ((rc = fetch_verified(ix, cq ? cq : xq, &v, &xr, err))) goto done;
+      if ((rc = ps_verify_collect(ix, cq ? cq : xq, &v, &xr, err))) goto done;
       if (accepted_make(&xr, &acc)) {
         rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
         goto done;
@@ -1780,6 +1532,7 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
         }
       }
       free(prev);
+      enum { AHEAD = 24 }; /* records hinted ahead, as verify.c does */
       cand *heap = NULL; /* the need best so far, worst at the top */
       size_t n_heap = 0;
       int prune = bound >= 0 && wmax > 0 && need < n_ex / 2 && need <= 10000;

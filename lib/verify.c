@@ -1,0 +1,291 @@
+/* verify.c: verification (see verify_internal.h): a query's expression on
+ * a stored paragraph, and the candidates of a Xapian query verified on every
+ * core while Xapian walks them. */
+#include "verify_internal.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ps_tok.h"
+
+static int cmp_docid(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static size_t count_chars(const char *s, size_t n) {
+  size_t c = 0;
+  for (size_t i = 0; i < n; i++) c += ((unsigned char)s[i] & 0xC0) != 0x80;
+  return c;
+}
+
+/* Normalised text of s contains v (ps_tok_find when words, else bytes), or
+ * with as_word == 2, equals it. */
+static int norm_contains(const char *s, size_t len, const char *v, size_t vl, int as_word) {
+  if (!s || !len) return 0;
+  ps_norm n;
+  if (ps_tok_normalize(s, len, 0, &n) != PS_OK) return 0;
+  int r = as_word == 2 ? n.len == vl && memcmp(n.text, v, vl) == 0
+          : as_word    ? ps_tok_find(n.text, n.len, v, vl, 0) != (size_t)-1
+                       : memmem(n.text, n.len, v, vl) != NULL;
+  ps_norm_free(&n);
+  return r;
+}
+
+/* a NEAR/d b on normalised text t: two matches with at most d characters
+ * between them, either order (overlapping ones count as 0). */
+static int near_match(const char *t, size_t tl, const ps_qword *a, const ps_qword *b,
+                      unsigned d) {
+  size_t pa, pb;
+  for (size_t fa = 0; (pa = ps_tok_find(t, tl, a->norm, a->norm_len, fa)) != (size_t)-1;
+       fa = pa + 1) {
+    size_t ea = pa + a->norm_len;
+    for (size_t fb = 0; (pb = ps_tok_find(t, tl, b->norm, b->norm_len, fb)) != (size_t)-1;
+         fb = pb + 1) {
+      size_t eb = pb + b->norm_len;
+      if (pb >= ea) {
+        if (count_chars(t + ea, pb - ea) <= d) return 1;
+        break; /* later matches of b are farther */
+      }
+      if (pa >= eb) {
+        if (count_chars(t + eb, pa - eb) <= d) return 1;
+      } else {
+        return 1; /* overlapping */
+      }
+    }
+  }
+  return 0;
+}
+
+int ps_verify_node(const verify_ctx *v, const ps_qnode *n, uint32_t docid,
+                   const ps_store_rec *rec) {
+  switch (n->type) {
+    case PS_QN_WORD:
+      return ps_tok_find(rec->norm, rec->norm_len, n->word.norm, n->word.norm_len, 0) !=
+             (size_t)-1;
+    case PS_QN_NEAR:
+      return near_match(rec->norm, rec->norm_len, &n->kids[0]->word, &n->kids[1]->word,
+                        n->near);
+    case PS_QN_NOT:
+      return !ps_verify_node(v, n->kids[0], docid, rec);
+    case PS_QN_AND:
+      for (size_t i = 0; i < n->n_kids; i++)
+        if (!(n == v->root && v->implied[i]) && !ps_verify_node(v, n->kids[i], docid, rec)) return 0;
+      return 1;
+    case PS_QN_OR:
+      for (size_t i = 0; i < n->n_kids; i++)
+        if (ps_verify_node(v, n->kids[i], docid, rec)) return 1;
+      return 0;
+    case PS_QN_FILTER: {
+      const ps_qfilter *f = &n->filter;
+      if (f->field == PS_QF_SECTION)
+        return norm_contains(rec->section, rec->section_len, f->value, f->value_len,
+                             f->exact ? 2 : 1);
+      if (f->field == PS_QF_TITLE || f->field == PS_QF_DOC) {
+        const ps_file_info *fi = ps_index_file_by_no(v->ix, rec->file_no);
+        if (!fi) return 0;
+        if (f->field == PS_QF_TITLE)
+          return norm_contains(fi->title, fi->title ? strlen(fi->title) : 0, f->value,
+                               f->value_len, f->exact ? 2 : 1);
+        const char *base = strrchr(fi->path, '/');
+        base = base ? base + 1 : fi->path;
+        return norm_contains(base, strlen(base), f->value, f->value_len, f->exact ? 2 : 0);
+      }
+      for (size_t i = 0; i < v->n_sets; i++)
+        if (v->sets[i].node == n) /* (no ids at all: a filter that accepts nothing) */
+          return v->sets[i].n &&
+                 bsearch(&docid, v->sets[i].ids, v->sets[i].n, sizeof docid, cmp_docid) != NULL;
+      return 1; /* implied by the candidate query */
+    }
+  }
+  return 0;
+}
+
+int ps_verify_para(const verify_ctx *v, uint32_t docid) {
+  if (!ps_index_live(v->ix, docid)) return 0;
+  if (!v->any_check) return 1;
+  if (v->implied[0] && v->root->type != PS_QN_AND) return 1;
+  ps_store_rec rec;
+  if (ps_index_para(v->ix, docid, &rec) != PS_OK) {
+    if (v->damaged) __atomic_store_n(v->damaged, docid, __ATOMIC_RELAXED);
+    return 0;
+  }
+  return ps_verify_node(v, v->root, docid, &rec);
+}
+
+int ps_verify_decider(void *ctx, unsigned docid) { return ps_verify_para(ctx, docid); }
+
+/* ---- every candidate, on every core ----
+ *
+ * Verifying is most of the time of a query whose words need it (a name of
+ * three characters or more: thousands of candidates, each a paragraph to
+ * read and scan), and Xapian's walk over the candidates is most of the
+ * rest.  So the walk only collects docids, in blocks; a block is verified
+ * by a worker thread as soon as it is full, while Xapian goes on, and when
+ * the walk ends the calling thread verifies what is left with them.  The
+ * store is read-only memory and the query read-only: the threads share
+ * only the block list, under a mutex.  Few candidates: no thread at all. */
+#define BLOCK 1024     /* candidates per block */
+#define PAR_MIN 2048   /* candidates from which workers start */
+#define PAR_MAX 8      /* threads at most */
+#define AHEAD 24       /* records hinted ahead (see hint) */
+
+typedef struct vpipe {
+  const verify_ctx *v;
+  uint32_t **blk;       /* blocks of candidates, in Xapian's order */
+  unsigned char **ok;   /* per block: the verdicts */
+  size_t n_blk, cap_blk;
+  size_t fill;          /* candidates in the last block (the walk's thread) */
+  size_t ready;         /* blocks complete, for the workers */
+  size_t next;          /* the next block to verify */
+  int done;             /* the walk ended: every block is ready */
+  int nomem;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  pthread_t th[PAR_MAX];
+  size_t n_th;
+} vpipe;
+
+static int cpus;
+static pthread_once_t cpus_once = PTHREAD_ONCE_INIT;
+
+static void cpus_count(void) {
+  long c = sysconf(_SC_NPROCESSORS_ONLN);
+  cpus = c < 1 ? 1 : c > PAR_MAX ? PAR_MAX : (int)c;
+}
+
+/* Hints the records some candidates ahead (ps_index_para_prefetch: slots
+ * AHEAD candidates ahead, record starts two thirds as many, the rest of the
+ * text a third): a record read cold is most of the time of verifying it. */
+static void hint(const ps_index *ix, const uint32_t *d, size_t i, size_t n) {
+  if (i + AHEAD < n) ps_index_para_prefetch(ix, d[i + AHEAD], 0);
+  if (i + AHEAD * 2 / 3 < n) ps_index_para_prefetch(ix, d[i + AHEAD * 2 / 3], 1);
+  if (i + AHEAD / 3 < n) ps_index_para_prefetch(ix, d[i + AHEAD / 3], 2);
+}
+
+/* Verifies blocks until none is left to take (and, before the walk ends,
+ * waits for more). */
+static void verify_blocks(vpipe *p) {
+  for (;;) {
+    pthread_mutex_lock(&p->mu);
+    while (p->next >= p->ready && !p->done) pthread_cond_wait(&p->cv, &p->mu);
+    if (p->next >= p->ready) {
+      pthread_mutex_unlock(&p->mu);
+      return;
+    }
+    size_t i = p->next++;
+    const uint32_t *d = p->blk[i];
+    unsigned char *ok = p->ok[i];
+    size_t n = i + 1 == p->n_blk ? p->fill : BLOCK; /* (the last one is ready once done) */
+    pthread_mutex_unlock(&p->mu);
+    for (size_t k = 0; k < n; k++) {
+      hint(p->v->ix, d, k, n);
+      ok[k] = (unsigned char)ps_verify_para(p->v, d[k]);
+    }
+  }
+}
+
+static void *worker(void *arg) {
+  verify_blocks(arg);
+  return NULL;
+}
+
+/* The walk's decider: collects docid into the last block; a full block is
+ * handed to the workers (started once there are PAR_MIN candidates). */
+static int collect(void *ctx, unsigned docid) {
+  vpipe *p = ctx;
+  if (p->nomem) return 0;
+  if (p->n_blk == 0 || p->fill == BLOCK) {
+    uint32_t *d = malloc(BLOCK * sizeof *d);
+    unsigned char *ok = malloc(BLOCK);
+    pthread_mutex_lock(&p->mu);
+    if (d && ok && p->n_blk == p->cap_blk) {
+      size_t cap = p->cap_blk ? p->cap_blk * 2 : 64;
+      uint32_t **b = realloc(p->blk, cap * sizeof *b);
+      if (b) p->blk = b;
+      unsigned char **o = b ? realloc(p->ok, cap * sizeof *o) : NULL;
+      if (o) p->ok = o, p->cap_blk = cap;
+    }
+    if (!d || !ok || p->n_blk == p->cap_blk) {
+      pthread_mutex_unlock(&p->mu);
+      free(d);
+      free(ok);
+      p->nomem = 1;
+      return 0;
+    }
+    p->ready = p->n_blk; /* every block before the new one is full */
+    p->blk[p->n_blk] = d;
+    p->ok[p->n_blk++] = ok;
+    p->fill = 0;
+    pthread_once(&cpus_once, cpus_count);
+    while (p->ready * BLOCK >= PAR_MIN && p->n_th + 1 < (size_t)cpus &&
+           pthread_create(&p->th[p->n_th], NULL, worker, p) == 0)
+      p->n_th++;
+    if (p->ready) pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+  }
+  p->blk[p->n_blk - 1][p->fill++] = docid;
+  return 1;
+}
+
+int ps_verify_collect(ps_index *ix, const ps_xq *q, const verify_ctx *v, ps_xresult *xr,
+                      ps_error *err) {
+  memset(xr, 0, sizeof *xr);
+  vpipe p;
+  memset(&p, 0, sizeof p);
+  p.v = v;
+  pthread_mutex_init(&p.mu, NULL);
+  pthread_cond_init(&p.cv, NULL);
+  ps_xsearch s;
+  ps_xsearch_init(&s);
+  s.query = q;
+  s.max = 0;
+  s.weighting = PS_XW_BOOL;
+  s.decider = collect;
+  s.decider_ctx = &p;
+  ps_xresult none = {0};
+  int rc = ps_xdb_search(ps_index_xdb(ix), &s, &none);
+  ps_xresult_free(&none);
+  /* the walk is over: the calling thread verifies with the workers */
+  pthread_mutex_lock(&p.mu);
+  p.ready = p.n_blk;
+  p.done = 1;
+  pthread_cond_broadcast(&p.cv);
+  pthread_mutex_unlock(&p.mu);
+  if (rc == PS_OK && !p.nomem) {
+    verify_blocks(&p);
+  } else {
+    pthread_mutex_lock(&p.mu);
+    p.next = p.n_blk; /* nothing more to verify: the workers stop */
+    pthread_mutex_unlock(&p.mu);
+  }
+  for (size_t t = 0; t < p.n_th; t++) pthread_join(p.th[t], NULL);
+  if (rc) {
+    rc = ps_error_set(err, rc, "search failed: %s", ps_xdb_errmsg(ps_index_xdb(ix)));
+  } else if (!p.nomem) {
+    size_t n = 0;
+    for (size_t b = 0; b < p.n_blk; b++) {
+      size_t m = b + 1 == p.n_blk ? p.fill : BLOCK;
+      for (size_t k = 0; k < m; k++) n += p.ok[b][k];
+    }
+    if (n && !(xr->matches = malloc(n * sizeof *xr->matches))) p.nomem = 1;
+    for (size_t b = 0; !p.nomem && b < p.n_blk; b++) {
+      size_t m = b + 1 == p.n_blk ? p.fill : BLOCK;
+      for (size_t k = 0; k < m; k++)
+        if (p.ok[b][k]) xr->matches[xr->n++] = (ps_xmatch){p.blk[b][k], 0};
+    }
+    xr->total_lower = xr->total_estimate = xr->total_upper = (unsigned)xr->n;
+  }
+  if (p.nomem && !rc) {
+    ps_xresult_free(xr);
+    rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+  }
+  for (size_t b = 0; b < p.n_blk; b++) free(p.blk[b]), free(p.ok[b]);
+  free(p.blk);
+  free(p.ok);
+  pthread_mutex_destroy(&p.mu);
+  pthread_cond_destroy(&p.cv);
+  return rc;
+}

@@ -1,7 +1,8 @@
-/* search.c: query execution (see ps_search.h): the query expression to a Xapian query,
- * whose candidates verify.c checks against the paragraph store, exact totals, re-ranking of the verified matches, related hits from query
- * expansion (synonyms in $POLICY_SEARCH_DATA or PS_DATA_DIR, and feedback
- * from the top hits), and highlight spans for the returned hits. */
+/* search.c: query execution (see ps_search.h): the query expression to a
+ * Xapian query whose candidates verify.c checks against the paragraph
+ * store, exact totals, re-ranking of the verified matches, related hits from
+ * query expansion (synonyms in $POLICY_SEARCH_DATA or PS_DATA_DIR, and
+ * feedback from the top hits), and highlight spans for the returned hits. */
 #include "ps_search.h"
 
 #include <math.h>

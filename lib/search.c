@@ -1496,6 +1496,11 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
       }
       known = 1;
       tf_total = xr.n;
+      /* Every pass walks all the candidates (the AND of every term of the
+       * words), so a second one costs as much as the first: ask at once for
+       * what usually completes the page (the matches that can reach it are
+       * 2-4% of them on the benchmark's corpora). */
+      if (fetch && fetch < tf_total / 20) fetch = tf_total / 20;
       fn = accepted_has;
       fn_ctx = &acc;
     }

@@ -840,7 +840,12 @@ static double exact_score(const ps_index *ix, const ps_query *pq, const ps_store
   enum { MAXOCC = 256 };
   occ oc[MAXOCC];
   size_t no = 0, covered = 0;
-  for (size_t k = 0; k < pq->n_words; k++) {
+  /* the words' places only for what uses them (one word without density:
+   * nothing), the characters only for the density or for a paragraph whose
+   * bytes do not already rule out its being short (at most 4 per character) */
+  int dens_on = R[R_DENS] != 0;
+  int counted = dens_on || (double)rec->norm_len < 4 * R[R_SHORT];
+  for (size_t k = 0; k < pq->n_words && (pq->n_words > 1 || dens_on); k++) {
     const ps_qword *qw = &pq->words[k];
     size_t from = 0, p;
     size_t qc = nchars(qw->norm, qw->norm_len);
@@ -851,10 +856,12 @@ static double exact_score(const ps_index *ix, const ps_query *pq, const ps_store
       from = p + qw->norm_len;
     }
   }
-  size_t len = nchars(rec->norm, rec->norm_len);
+  size_t len = counted ? nchars(rec->norm, rec->norm_len) : 0;
   double s = R[R_BM25] * (wmax > 0 ? w / wmax : 0);
-  double dens = len ? R[R_DENS_SCALE] * (double)covered / (double)len : 0;
-  s += R[R_DENS] * (dens > 1 ? 1 : dens);
+  if (dens_on) {
+    double dens = len ? R[R_DENS_SCALE] * (double)covered / (double)len : 0;
+    s += R[R_DENS] * (dens > 1 ? 1 : dens);
+  }
   if (pq->n_words > 1 && no) {
     /* smallest window holding every word, and whether they are in order and
      * adjacent somewhere (the whole query as a phrase) */
@@ -881,7 +888,7 @@ static double exact_score(const ps_index *ix, const ps_query *pq, const ps_store
     s += R[R_PHRASE] * phrase;
   }
   s += place_bonus(ix, pq, rec, wc, 1);
-  if (len < R[R_SHORT]) s *= R[R_SHORT_PEN];
+  if (counted && len < R[R_SHORT]) s *= R[R_SHORT_PEN];
   return s;
 }
 

@@ -1165,18 +1165,70 @@ static int feedback_terms(ps_index *ix, const ps_query *pq, const strvec *syn,
   return rc;
 }
 
+/* A set of docids as bits (up to the database's last docid). */
+typedef struct docset {
+  uint64_t *bits;
+  size_t n_bits;
+} docset;
+
+static int docset_has(const docset *d, unsigned docid) {
+  return docid < d->n_bits && (d->bits[docid / 64] >> (docid % 64) & 1);
+}
+
+/* Every match of q (weighing at least min_weight under weighting, when
+ * min_weight > 0) into d, sized here. */
+static int docset_fill(ps_index *ix, const ps_xq *q, int weighting, double min_weight, docset *d,
+                       ps_error *err) {
+  ps_xdb_stats st;
+  ps_xdb_stats_get(ps_index_xdb(ix), &st);
+  d->n_bits = (size_t)st.lastdocid + 1;
+  if (!(d->bits = calloc(d->n_bits / 64 + 1, sizeof *d->bits)))
+    return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+  ps_xsearch s;
+  ps_xsearch_init(&s);
+  s.query = q;
+  s.max = st.lastdocid ? st.lastdocid : 1;
+  s.check_at_least = 1; /* no count needed */
+  s.weighting = weighting;
+  s.min_weight = min_weight;
+  ps_xresult xr = {0};
+  int rc = ps_xdb_search(ps_index_xdb(ix), &s, &xr);
+  if (rc) return ps_error_set(err, rc, "search failed: %s", ps_xdb_errmsg(ps_index_xdb(ix)));
+  for (size_t i = 0; i < xr.n; i++)
+    if (xr.matches[i].docid < d->n_bits)
+      d->bits[xr.matches[i].docid / 64] |= 1ull << (xr.matches[i].docid % 64);
+  ps_xresult_free(&xr);
+  return PS_OK;
+}
+
 typedef struct rel_ctx {
   const ps_index *ix;
   const ps_query *pq;
   const uint32_t *excl;  /* the exact hits, sorted */
   size_t n_excl;
   const strvec *syn;     /* synonym phrases */
-  const strvec *bg;      /* expansion bigrams (feedback and the query's own) */
+  int exclusions;        /* the query excludes words or has doc:/title:/section: */
+  int all_enough;        /* R_FB_MIN <= 0: every candidate has enough bigrams */
+  int all_maybe;         /* a word or synonym without terms: any may hold it */
+  docset enough;         /* paragraphs with R_FB_MIN of the expansion bigrams */
+  docset proven;         /* paragraphs with a word (of several) or synonym proven
+                            by its terms */
+  docset maybe;          /* paragraphs with every term of a word or synonym that
+                            its terms do not prove */
 } rel_ctx;
 
+/* A related paragraph: current, not an exact hit, within the query's
+ * exclusions, and holding one of the query's words (several words), a
+ * synonym, or R_FB_MIN of the expansion bigrams.  Xapian's postings answer
+ * most of it (a bigram's term is there exactly when the bigram is: sets
+ * made before the ranking pass); the text is read only to check
+ * exclusions and words or synonyms that their terms do not prove. */
 static int related_matches(const rel_ctx *c, uint32_t docid) {
   if (!ps_index_live(c->ix, docid)) return 0;
+  int enough = c->all_enough || docset_has(&c->enough, docid) || docset_has(&c->proven, docid);
+  if (!enough && !c->all_maybe && !docset_has(&c->maybe, docid)) return 0;
   if (bsearch(&docid, c->excl, c->n_excl, sizeof *c->excl, cmp_u32)) return 0;
+  if (enough && !c->exclusions) return 1;
   ps_store_rec rec;
   if (ps_index_para(c->ix, docid, &rec) != PS_OK) return 0;
   /* related hits obey the query's top-level exclusions of words and its
@@ -1191,14 +1243,12 @@ static int related_matches(const rel_ctx *c, uint32_t docid) {
         (k->type == PS_QN_FILTER && !is_xapian_field(k->filter.field)))
       if (!ps_verify_node(&v, k, docid, &rec)) return 0;
   }
+  if (enough) return 1;
   if (c->pq->n_words > 1 && has_word(c->pq, rec.norm, rec.norm_len)) return 1;
   for (size_t i = 0; i < c->syn->n; i++)
     if (ps_tok_find(rec.norm, rec.norm_len, c->syn->s[i], c->syn->len[i], 0) != (size_t)-1)
       return 1;
-  size_t have = 0;
-  for (size_t i = 0; i < c->bg->n; i++)
-    if (memmem(rec.norm, rec.norm_len, c->bg->s[i], c->bg->len[i])) have++;
-  return (double)have >= R[R_FB_MIN];
+  return 0;
 }
 
 static int rel_decider(void *ctx, unsigned docid) {
@@ -1251,6 +1301,64 @@ done:
   term_list_free(&tl);
   free(tf);
   return q;
+}
+
+/* The sets behind related_matches: paragraphs with R_FB_MIN of the
+ * expansion bigrams (duplicates count twice, as in the text), by Xapian's
+ * coordinate weight (one point per matching term) cut at R_FB_MIN; and the
+ * candidates of the words (of several) and synonyms, as proven by their
+ * terms or only maybe.  Also whether the query has exclusions. */
+static int related_sets(ps_index *ix, const ps_query *pq, const strvec *syn, const strvec *bg,
+                        rel_ctx *c, ps_error *err) {
+  const ps_qnode *root = pq->root;
+  size_t nk = root->type == PS_QN_AND ? root->n_kids : 1;
+  for (size_t i = 0; i < nk; i++) {
+    const ps_qnode *k = root->type == PS_QN_AND ? root->kids[i] : root;
+    if ((k->type == PS_QN_NOT && k->kids[0]->type == PS_QN_WORD) ||
+        (k->type == PS_QN_FILTER && !is_xapian_field(k->filter.field)))
+      c->exclusions = 1;
+  }
+  int rc = PS_OK, nomem = 0;
+  xq_vec bgq = {0}, proven = {0}, maybe = {0};
+  double need = ceil(R[R_FB_MIN]);
+  c->all_enough = need <= 0;
+  if (!c->all_enough && (double)bg->n >= need)
+    for (size_t i = 0; i < bg->n; i++) xq_push(&bgq, ps_xq_term(bg->s[i], bg->len[i], 1), 1);
+  size_t nw = pq->n_words > 1 ? pq->n_words : 0;
+  for (size_t i = 0; i < nw + syn->n; i++) {
+    const char *t = i < nw ? pq->words[i].norm : syn->s[i - nw];
+    size_t tl = i < nw ? pq->words[i].norm_len : syn->len[i - nw];
+    int exact = 0, none = 0;
+    ps_xq *q = terms_query(t, tl, &none, &exact);
+    if (none) nomem = 1;
+    else if (!q) c->all_maybe = 1; /* no terms: only the text tells */
+    else xq_push(exact ? &proven : &maybe, q, 1);
+  }
+  if (nomem || bgq.nomem || proven.nomem || maybe.nomem) {
+    rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+    goto done;
+  }
+  xq_vec *vs[3] = {&bgq, &proven, &maybe};
+  docset *ds[3] = {&c->enough, &c->proven, &c->maybe};
+  for (int k = 0; k < 3 && rc == PS_OK; k++) {
+    if (!vs[k]->n) continue;
+    ps_xq *q = ps_xq_op(PS_XQ_OR, vs[k]->q, vs[k]->n, 0); /* takes the subqueries */
+    vs[k]->n = 0;
+    if (!q) {
+      rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+      break;
+    }
+    rc = k == 0 ? docset_fill(ix, q, PS_XW_COORD, need - 0.5, ds[k], err)
+                : docset_fill(ix, q, PS_XW_BOOL, 0, ds[k], err);
+    ps_xq_free(q);
+  }
+done:
+  for (int k = 0; k < 3; k++) {
+    xq_vec *v = k == 0 ? &bgq : k == 1 ? &proven : &maybe;
+    for (size_t i = 0; i < v->n; i++) ps_xq_free(v->q[i]);
+    free(v->q);
+  }
+  return rc;
 }
 
 /* Finds the related paragraphs of pq (none of excl), ranked, into *out. */
@@ -1315,8 +1423,20 @@ static int expand(ps_index *ix, const ps_query *pq, const cand *exact, size_t n_
       goto done;
     }
   }
-  rel_ctx c = {ix, pq, excl, n_exact, &syn, &bg};
-  if ((rc = search_top(ix, xq, rel_decider, &c, 0, 0, NULL, &xr, err))) goto done;
+  rel_ctx c;
+  memset(&c, 0, sizeof c);
+  c.ix = ix;
+  c.pq = pq;
+  c.excl = excl;
+  c.n_excl = n_exact;
+  c.syn = &syn;
+  if ((rc = related_sets(ix, pq, &syn, &bg, &c, err))) goto rel_done;
+  rc = search_top(ix, xq, rel_decider, &c, 0, 0, NULL, &xr, err);
+rel_done:
+  free(c.enough.bits);
+  free(c.proven.bits);
+  free(c.maybe.bits);
+  if (rc) goto done;
   if (xr.n) {
     cand *r = malloc(xr.n * sizeof *r);
     if (!r) {

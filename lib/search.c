@@ -1215,7 +1215,29 @@ typedef struct rel_ctx {
                             by its terms */
   docset maybe;          /* paragraphs with every term of a word or synonym that
                             its terms do not prove */
+  const strvec *bg;      /* the expansion bigrams (for the self-check) */
+  unsigned wrong;        /* the self-check disagreed on this docid */
 } rel_ctx;
+
+/* PS_CHECK_RELATED set (tests): every candidate is also decided from its
+ * text alone, the way the sets stand for, and a disagreement fails the
+ * search. */
+static int check_related;
+static pthread_once_t check_once = PTHREAD_ONCE_INIT;
+static void check_read(void) { check_related = getenv("PS_CHECK_RELATED") != NULL; }
+
+/* related_matches from the text alone: words, synonyms and R_FB_MIN of
+ * the bigrams looked for in the paragraph (exclusions aside). */
+static int related_by_text(const rel_ctx *c, const ps_store_rec *rec) {
+  if (c->pq->n_words > 1 && has_word(c->pq, rec->norm, rec->norm_len)) return 1;
+  for (size_t i = 0; i < c->syn->n; i++)
+    if (ps_tok_find(rec->norm, rec->norm_len, c->syn->s[i], c->syn->len[i], 0) != (size_t)-1)
+      return 1;
+  size_t have = 0;
+  for (size_t i = 0; i < c->bg->n; i++)
+    if (memmem(rec->norm, rec->norm_len, c->bg->s[i], c->bg->len[i])) have++;
+  return (double)have >= R[R_FB_MIN];
+}
 
 /* A related paragraph: current, not an exact hit, within the query's
  * exclusions, and holding one of the query's words (several words), a
@@ -1223,9 +1245,16 @@ typedef struct rel_ctx {
  * most of it (a bigram's term is there exactly when the bigram is: sets
  * made before the ranking pass); the text is read only to check
  * exclusions and words or synonyms that their terms do not prove. */
-static int related_matches(const rel_ctx *c, uint32_t docid) {
+static int related_matches(rel_ctx *c, uint32_t docid) {
   if (!ps_index_live(c->ix, docid)) return 0;
   int enough = c->all_enough || docset_has(&c->enough, docid) || docset_has(&c->proven, docid);
+  if (check_related) {
+    ps_store_rec rec;
+    int sets = enough ? 1 : docset_has(&c->maybe, docid) || c->all_maybe ? -1 : 0;
+    if (ps_index_para(c->ix, docid, &rec) == PS_OK && sets >= 0 &&
+        related_by_text(c, &rec) != sets)
+      c->wrong = docid;
+  }
   if (!enough && !c->all_maybe && !docset_has(&c->maybe, docid)) return 0;
   if (bsearch(&docid, c->excl, c->n_excl, sizeof *c->excl, cmp_u32)) return 0;
   if (enough && !c->exclusions) return 1;
@@ -1430,8 +1459,14 @@ static int expand(ps_index *ix, const ps_query *pq, const cand *exact, size_t n_
   c.excl = excl;
   c.n_excl = n_exact;
   c.syn = &syn;
+  c.bg = &bg;
+  pthread_once(&check_once, check_read);
   if ((rc = related_sets(ix, pq, &syn, &bg, &c, err))) goto rel_done;
   rc = search_top(ix, xq, rel_decider, &c, 0, 0, NULL, &xr, err);
+  if (rc == PS_OK && c.wrong)
+    rc = ps_error_set(err, PS_ERR_CORRUPT,
+                      "PS_CHECK_RELATED: paragraph %u is related by its text but not by the "
+                      "postings, or the other way", c.wrong);
 rel_done:
   free(c.enough.bits);
   free(c.proven.bits);

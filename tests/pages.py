@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Ranked pages equal the same slice of a full ranking.
+"""Ranked pages equal the same slice of a full ranking; related hits agree
+with their text.
 
 A page of ranked hits is found without scoring every match (lib/search.c:
 Xapian gives matches by weight, the features add at most a bound, so
@@ -100,6 +101,23 @@ def main():
                         sys.exit('FAIL: %s: %r: %s' % (name, q, r['error']))
                     hits = [(h['doc']['path'], h['paragraph'], h['score']) for h in r['hits']]
                     answers.setdefault((q, off, lim), {})[name] = (r['total'], hits)
+        # related hits (no --exact): decided from postings; PS_CHECK_RELATED
+        # decides every candidate from its text too and fails the search on
+        # any disagreement
+        env = dict(os.environ)
+        env['PS_CHECK_RELATED'] = '1'
+        out = run([psearch, '--db', db, '--json', '--queries', '-'], env,
+                  '\n'.join(queries).encode())
+        related = 0
+        for q, line in zip(queries, out.splitlines()):
+            r = json.loads(line)
+            if 'error' in r:
+                sys.exit('FAIL: related hits of %r: %s' % (q, r['error']))
+            related += r['related_total']
+        print('related hits of %d queries checked against their text (%d in all)' %
+              (len(queries), related))
+        if related < 1000:
+            sys.exit('FAIL: too few related hits: the check says nothing')
         bad = 0
         deep = 0  # pages with hits (so that the comparison says something)
         for (q, off, lim), by in sorted(answers.items()):

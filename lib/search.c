@@ -637,6 +637,14 @@ static int accepted_make(const ps_xresult *xr, accepted *a) {
   return PS_OK;
 }
 
+/* Appends to *ex (and *excl) every match of the query that the ranking
+ * passes did not fetch, in docid order, unranked (score -1): from acc for
+ * verified words, else from the candidates of xq that are current. */
+typedef struct cand cand;
+static int complete_matches(ps_index *ix, const ps_xq *xq, const verify_ctx *v,
+                            const accepted *acc, cand **ex, size_t *n_ex, uint32_t **excl,
+                            ps_error *err);
+
 /* For tuning only: PS_RANK_TUNE="i=v,i=v..." overrides R[i] (the enum order
  * above), e.g. PS_RANK_TUNE=20=0.3 python3 tests/eval/score_ranking.py ... */
 static pthread_once_t tune_once = PTHREAD_ONCE_INIT;
@@ -657,12 +665,52 @@ static void rank_tune_read(void) {
 /* Once per process: the weights are then only read, also by server threads. */
 static void rank_tune(void) { pthread_once(&tune_once, rank_tune_read); }
 
-typedef struct cand {
+struct cand {
   uint32_t docid;
   double w;      /* Xapian's weight */
   double score;  /* the ranking score */
   uint64_t key;  /* ties: stable_key */
-} cand;
+};
+
+static int complete_matches(ps_index *ix, const ps_xq *xq, const verify_ctx *v,
+                            const accepted *acc, cand **ex, size_t *n_ex, uint32_t **excl,
+                            ps_error *err) {
+  ps_xresult all = {0};
+  int rc = PS_OK;
+  if (acc) { /* the verified matches */
+    size_t n = 0;
+    for (size_t w = 0; w <= acc->n_bits / 64; w++) n += (size_t)__builtin_popcountll(acc->bits[w]);
+    if (!(all.matches = malloc((n + 1) * sizeof *all.matches)))
+      return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+    for (size_t d = 0; d < acc->n_bits; d++)
+      if (acc->bits[d / 64] >> (d % 64) & 1) all.matches[all.n++] = (ps_xmatch){(unsigned)d, 0};
+  } else if ((rc = ps_verify_collect(ix, xq, v, &all, err))) { /* (nothing to check: current) */
+    return rc;
+  }
+  size_t top = 0;
+  for (size_t i = 0; i < *n_ex; i++)
+    if ((*ex)[i].docid > top) top = (*ex)[i].docid;
+  uint64_t *seen = calloc(top / 64 + 1, sizeof *seen);
+  cand *e = realloc(*ex, (*n_ex + all.n + 1) * sizeof *e);
+  if (e) *ex = e;
+  uint32_t *x = e ? realloc(*excl, (*n_ex + all.n + 1) * sizeof *x) : NULL;
+  if (x) *excl = x;
+  if (!seen || !e || !x) {
+    rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+    goto done;
+  }
+  for (size_t i = 0; i < *n_ex; i++) seen[(*ex)[i].docid / 64] |= 1ull << ((*ex)[i].docid % 64);
+  for (size_t i = 0; i < all.n; i++) {
+    uint32_t d = all.matches[i].docid;
+    if (d <= top && (seen[d / 64] >> (d % 64) & 1)) continue;
+    e[*n_ex] = (cand){d, 0, -1, UINT64_MAX};
+    x[(*n_ex)++] = d;
+  }
+done:
+  free(seen);
+  ps_xresult_free(&all);
+  return rc;
+}
 
 /* Xapian's weight, rounded to 1e-9: the same documents weigh the same to
  * the last bit whether they are in one database or in shards (Xapian sums
@@ -1390,9 +1438,11 @@ done:
   return rc;
 }
 
-/* Finds the related paragraphs of pq (none of excl), ranked, into *out. */
+/* Finds the related paragraphs of pq (none of excl): the best `want` of
+ * them, ranked, into *out (*n_out), and their number in *total. */
 static int expand(ps_index *ix, const ps_query *pq, const cand *exact, size_t n_exact,
-                  const uint32_t *excl, cand **out, size_t *n_out, ps_error *err) {
+                  const uint32_t *excl, size_t want, cand **out, size_t *n_out,
+                  size_t *total, ps_error *err) {
   strvec syn = {0}, bg = {0};
   xq_vec v = {0};
   ps_xq *xq = NULL;
@@ -1452,6 +1502,8 @@ static int expand(ps_index *ix, const ps_query *pq, const cand *exact, size_t n_
       goto done;
     }
   }
+  cand *r = NULL; /* the related matches fetched, best first */
+  size_t nr = 0;
   rel_ctx c;
   memset(&c, 0, sizeof c);
   c.ix = ix;
@@ -1462,23 +1514,39 @@ static int expand(ps_index *ix, const ps_query *pq, const cand *exact, size_t n_
   c.bg = &bg;
   pthread_once(&check_once, check_read);
   if ((rc = related_sets(ix, pq, &syn, &bg, &c, err))) goto rel_done;
-  rc = search_top(ix, xq, rel_decider, &c, 0, 0, NULL, &xr, err);
-  if (rc == PS_OK && c.wrong)
-    rc = ps_error_set(err, PS_ERR_CORRUPT,
-                      "PS_CHECK_RELATED: paragraph %u is related by its text but not by the "
-                      "postings, or the other way", c.wrong);
-rel_done:
-  free(c.enough.bits);
-  free(c.proven.bits);
-  free(c.maybe.bits);
-  if (rc) goto done;
-  if (xr.n) {
-    cand *r = malloc(xr.n * sizeof *r);
-    if (!r) {
-      rc = PS_ERR_NOMEM;
-      goto done;
+  /* The best `want` by score, and how many there are in all.  A score is
+   * the weight, halved for a short paragraph: Xapian's best by weight are
+   * enough once the last of them weighs less than the want-th best score
+   * among them (nothing unseen can reach it); else one more pass takes
+   * every match weighing that much (a weight cutoff).  The first pass
+   * counts them all. */
+  ps_xdb_stats st;
+  ps_xdb_stats_get(ps_index_xdb(ix), &st);
+  /* (a penalty above 1 would raise scores over weights: then all of them) */
+  size_t fetch = !want ? 0 : R[R_SHORT_PEN] <= 1 ? want * 2 + 16 : SIZE_MAX;
+  double min_w = 0;
+  for (int pass = 0; rc == PS_OK; pass++) {
+    ps_xsearch s;
+    ps_xsearch_init(&s);
+    s.query = xq;
+    s.max = fetch && fetch < st.lastdocid ? (unsigned)fetch : fetch ? st.lastdocid : 0;
+    set_bm25(&s);
+    s.decider = rel_decider;
+    s.decider_ctx = &c;
+    if (pass) s.min_weight = min_w, s.check_at_least = 1; /* (counted already) */
+    ps_xresult_free(&xr);
+    if ((rc = ps_xdb_search(ps_index_xdb(ix), &s, &xr))) {
+      rc = ps_error_set(err, rc, "search failed: %s", ps_xdb_errmsg(ps_index_xdb(ix)));
+      break;
     }
-    for (size_t i = 0; i < xr.n; i++) {
+    if (!pass) *total = xr.total_lower;
+    free(r);
+    nr = xr.n;
+    if (!(r = malloc((nr + 1) * sizeof *r))) {
+      rc = PS_ERR_NOMEM;
+      break;
+    }
+    for (size_t i = 0; i < nr; i++) {
       r[i].docid = xr.matches[i].docid;
       r[i].w = r[i].score = quantize(xr.matches[i].weight);
       r[i].key = UINT64_MAX;
@@ -1488,9 +1556,29 @@ rel_done:
         if (nchars(rec.norm, rec.norm_len) < R[R_SHORT]) r[i].score *= R[R_SHORT_PEN];
       }
     }
-    qsort(r, xr.n, sizeof *r, cmp_cand);
+    double last_w = nr ? r[nr - 1].w : 0;
+    qsort(r, nr, sizeof *r, cmp_cand);
+    if (pass || !want || nr < s.max || nr < want || last_w < r[want - 1].score) break;
+    min_w = r[want - 1].score - 1e-6;
+  }
+  if (rc == PS_OK && c.wrong)
+    rc = ps_error_set(err, PS_ERR_CORRUPT,
+                      "PS_CHECK_RELATED: paragraph %u is related by its text but not by the "
+                      "postings, or the other way", c.wrong);
+rel_done:
+  free(c.enough.bits);
+  free(c.proven.bits);
+  free(c.maybe.bits);
+  if (rc) {
+    free(r);
+    goto done;
+  }
+  if (nr > want) nr = want;
+  if (nr) {
     *out = r;
-    *n_out = xr.n;
+    *n_out = nr;
+  } else {
+    free(r);
   }
 done:
   if (rc == PS_ERR_NOMEM) ps_error_set(err, rc, "out of memory");
@@ -1640,7 +1728,7 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
     size_t need = o.rank_first && o.rank_first < page_end ? o.rank_first : page_end;
     if (want_related && need < (size_t)R[R_FB_DOCS]) need = (size_t)R[R_FB_DOCS];
     double bound = bonus_bound(ix, pq, &wc);
-    size_t fetch = !want_related && bound >= 0 && page_end <= 10000
+    size_t fetch = bound >= 0 && need <= 10000
                        ? (need * 8 > R[R_FETCH] ? need * 8 : (size_t)R[R_FETCH]) : 0;
     size_t scored = 0, tf_total = 0;
     double min_w = 0; /* > 0: the last pass asks for matches weighing that much */
@@ -1757,13 +1845,22 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
         fetch = fetch <= res->total / 8 ? fetch * 8 : 0;
       }
     }
+    /* Every exact match listed (a full answer's facets count them all) or
+     * known (related hits must not be exact ones), when the passes fetched
+     * only the best: the others follow, unranked, in docid order. */
+    if (n_ex < res->total && (want_related || page_end > need) &&
+        (rc = complete_matches(ix, xq, &v, v.any_check ? &acc : NULL, &ex, &n_ex, &excl, err)))
+      goto done;
     qsort(ex, scored, sizeof *ex, cmp_cand);
     if (want_related) qsort(excl, n_ex, sizeof *excl, cmp_u32);
     /* related hits (queries with words only; filters restrict them too) */
+    /* related hits come after every exact one: only those a page or the
+     * first `need` can reach are ranked, the others only counted */
+    size_t rel_want = need > n_ex ? need - n_ex : 0, rel_total = 0;
     if (!o.exact && n_terms &&
-        (rc = expand(ix, pq, ex, n_ex, excl, &rel, &n_rel, err)))
+        (rc = expand(ix, pq, ex, n_ex, excl, rel_want, &rel, &n_rel, &rel_total, err)))
       goto done;
-    res->related_total = n_rel;
+    res->related_total = rel_total;
     size_t all = n_ex + n_rel, first = o.offset < all ? o.offset : all;
     size_t n = all - first < o.limit ? all - first : o.limit;
     if (n) {

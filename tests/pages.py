@@ -118,6 +118,34 @@ def main():
               (len(queries), related))
         if related < 1000:
             sys.exit('FAIL: too few related hits: the check says nothing')
+        # pages with related hits (only those a page reaches are ranked)
+        # equal the same slice of the whole list (--all ranks every hit)
+        env.pop('PS_CHECK_RELATED')
+        whole = []
+        for q in queries:
+            r = json.loads(run([psearch, '--db', db, '--json', '--all', '--no-collapse', '--', q],
+                               env))
+            whole.append([(h['doc']['path'], h['paragraph'], h['score'], h['exact'])
+                          for h in r['hits']])
+        rel_pages = rel_bad = 0
+        for off, lim in PAGES:
+            out = run([psearch, '--db', db, '--json', '--offset', off, '--limit', lim,
+                       '--queries', '-'], env, '\n'.join(queries).encode())
+            for q, line, w in zip(queries, out.splitlines(), whole):
+                r = json.loads(line)
+                got = [(h['doc']['path'], h['paragraph'], h['score'], h['exact'])
+                       for h in r['hits']]
+                rel_pages += any(not e for *_, e in got)
+                if got != w[int(off):int(off) + int(lim)]:
+                    rel_bad += 1
+                    print('DIFF related %r offset %s limit %s: %s vs %s' %
+                          (q, off, lim, got[:2], w[int(off):int(off) + 2]))
+        print('%d pages compared with the whole list (%d with related hits), %d differences'
+              % (len(PAGES) * len(queries), rel_pages, rel_bad))
+        if rel_bad:
+            sys.exit(1)
+        if rel_pages < 50:
+            sys.exit('FAIL: too few pages with related hits: the comparison says nothing')
         bad = 0
         deep = 0  # pages with hits (so that the comparison says something)
         for (q, off, lim), by in sorted(answers.items()):

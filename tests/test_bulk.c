@@ -164,16 +164,18 @@ static int exists(const char *p) {
 }
 
 /* Indexes nf files (paths) into db_bulk with ps_index_add_files (batches of
- * 3 paragraphs, a commit every 25: many temporaries, several merges) and
- * into db_one with ps_index_add_file one by one; both must be equal. */
+ * 3 paragraphs, a commit every 25: temporaries cut at commits, several
+ * merges; a small memory bound makes groups of a file or two, so that both
+ * threads build temporaries and wait for the writer) and into db_one with
+ * ps_index_add_file one by one; both must be equal. */
 static void bulk_equals_one_by_one(char **paths, size_t nf, const char *db_bulk,
-                                   const char *db_one) {
+                                   const char *db_one, size_t memory) {
   ps_index *ix = NULL;
   ps_error err;
   ps_error_clear(&err);
   CHECK_INT(ps_index_open(db_bulk, PS_INDEX_WRITE, &ix, &err), PS_OK);
   if (!ix) return;
-  ps_index_set_bulk(ix, 3, 0, 1);
+  ps_index_set_bulk(ix, 3, memory, 1);
   CHECK_INT(ps_index_add_files(ix, paths, nf, NULL, commit_every, ix, &err), PS_OK);
   CHECK_INT(ps_index_commit(ix, &err), PS_OK);
   ps_index_close(ix);
@@ -223,7 +225,12 @@ static void bulk_tests(void) {
   paths[nf++] = strdup(path_of("bulk/z.bin"));
   snprintf(db_bulk, sizeof db_bulk, "%s/db-bulk", g_dir);
   snprintf(db_one, sizeof db_one, "%s/db-one", g_dir);
-  bulk_equals_one_by_one(paths, nf, db_bulk, db_one);
+  bulk_equals_one_by_one(paths, nf, db_bulk, db_one, 6000);
+  /* No memory bound: one group (all on one thread), cut at each commit. */
+  char db_b2[340], db_o2[340];
+  snprintf(db_b2, sizeof db_b2, "%s/db-bulk2", g_dir);
+  snprintf(db_o2, sizeof db_o2, "%s/db-one2", g_dir);
+  bulk_equals_one_by_one(paths, nf, db_b2, db_o2, 0);
 
   /* Changed files re-indexed in bulk (superseded ranges) and new files. */
   for (size_t i = 0; i < 6; i++) {
@@ -232,10 +239,10 @@ static void bulk_tests(void) {
     snprintf(name, sizeof name, "bulk/f%02zu.md", i * 5);
     write_file(name, text, len);
   }
-  bulk_equals_one_by_one(paths, nf, db_bulk, db_one);
+  bulk_equals_one_by_one(paths, nf, db_bulk, db_one, 0);
   CHECK(exists(db_bulk));
   char p[400];
-  snprintf(p, sizeof p, "%s/bulk", db_bulk);
+  snprintf(p, sizeof p, "%s.bulk", db_bulk);
   CHECK(!exists(p)); /* no temporary database left */
   snprintf(p, sizeof p, "%s.new", db_bulk);
   CHECK(!exists(p));
@@ -258,7 +265,7 @@ static void bulk_tests(void) {
     seen s = {0};
     CHECK_INT(ps_index_add_files(ix, paths, nf, NULL, record, &s, &err), PS_OK);
     CHECK(ps_index_pending(ix) >= 16);
-    snprintf(p, sizeof p, "%s/bulk", db_bulk);
+    snprintf(p, sizeof p, "%s.bulk", db_bulk);
     CHECK(exists(p)); /* the temporaries, waiting for the commit */
     char *during = dump_db(db_bulk);
     CHECK_STR(during, before);
@@ -284,7 +291,7 @@ static void bulk_tests(void) {
     if (ps_index_open(db_bulk, PS_INDEX_WRITE, &cx, &ce) != PS_OK) _exit(3);
     ps_index_set_bulk(cx, 2, 0, 1);
     if (ps_index_add_files(cx, paths, nf, NULL, record, &cs, &ce) != PS_OK) _exit(4);
-    snprintf(p, sizeof p, "%s/bulk", db_bulk);
+    snprintf(p, sizeof p, "%s.bulk", db_bulk);
     _exit(exists(p) ? 0 : 5);
   }
   int status = -1;
@@ -297,9 +304,9 @@ static void bulk_tests(void) {
     free(d);
   }
   CHECK_INT(ps_index_open(db_bulk, PS_INDEX_WRITE, &ix, &err), PS_OK);
-  snprintf(p, sizeof p, "%s/bulk", db_bulk);
+  snprintf(p, sizeof p, "%s.bulk", db_bulk);
   CHECK(!exists(p));
-  /* A temporary database that cannot be made (DIR/bulk is a file): the
+  /* A temporary database that cannot be made (DIR.bulk is a file): the
    * file's error is reported, the commit refused, the database unchanged. */
   if (ix) {
     char *pre = dump_db(db_bulk);
@@ -329,7 +336,7 @@ static void bulk_tests(void) {
     CHECK_INT(ps_index_add_files(ix, paths, 2, NULL, record, &s, &err), PS_OK);
     CHECK_INT(s.status[0], PS_ADD_INDEXED);
     CHECK(ps_index_pending_bytes(ix) > 0);
-    snprintf(p, sizeof p, "%s/bulk", db_bulk);
+    snprintf(p, sizeof p, "%s.bulk", db_bulk);
     CHECK(!exists(p));
     CHECK_INT(ps_index_commit(ix, &err), PS_OK);
     ps_index_close(ix);

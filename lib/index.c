@@ -1012,7 +1012,37 @@ void ix_prep_rec(const ps_prep *p, size_t i, uint32_t file_no, ps_store_rec *rec
     r.projects = p->projects[i];
     r.projects_len = strlen(p->projects[i]);
   }
+  if (p->patches && p->patches[i]) {
+    r.patch = p->patches[i];
+    r.patch_len = p->patch_lens[i];
+  }
   *rec = r;
+}
+
+int ix_prep_compact(ps_prep *p, ps_error *err) {
+  size_t n = p->doc ? p->doc->n_paras : 0;
+  if (!n || p->n_built < n) return PS_OK;
+  if (!(p->patches = calloc(n, sizeof *p->patches)) ||
+      !(p->patch_lens = calloc(n, sizeof *p->patch_lens)))
+    return ps_error_set(err, PS_ERR_NOMEM, "%s: out of memory", p->path);
+  for (size_t i = 0; i < n; i++) {
+    ps_para *pa = &p->doc->paras[i];
+    /* the same encoding ps_store_append would make of the record */
+    if (ps_store_patch(p->norms[i].text, p->norms[i].len, p->norms[i].map, pa->text, pa->len,
+                       &p->patches[i], &p->patch_lens[i]) != PS_OK)
+      return ps_error_set(err, PS_ERR_NOMEM, "%s: out of memory", p->path);
+    /* An empty patch (the text is its normalised form) comes back NULL: the
+     * record needs a pointer to say it is given. */
+    if (!p->patches[i] && !(p->patches[i] = malloc(1)))
+      return ps_error_set(err, PS_ERR_NOMEM, "%s: out of memory", p->path);
+    free(pa->text); /* ix_prep_rec still gives its length */
+    pa->text = NULL;
+    free(p->norms[i].map);
+    p->norms[i].map = NULL;
+  }
+  free(p->data);
+  p->data = NULL;
+  return PS_OK;
 }
 
 int ix_prep_apply(ps_index *ix, ps_prep *p, ps_add_result *res, ps_error *err) {
@@ -1090,6 +1120,9 @@ void ix_prep_free(ps_prep *p) {
   for (size_t i = 0; p->docs && i < p->n_built; i++) ps_xdoc_free(p->docs[i]);
   for (size_t i = 0; p->projects && i < p->n_built; i++) free(p->projects[i]);
   free(p->projects);
+  for (size_t i = 0; p->patches && i < p->n_built; i++) free(p->patches[i]);
+  free(p->patches);
+  free(p->patch_lens);
   free(p->norms);
   free(p->docs);
   free(p->terms);

@@ -41,10 +41,10 @@
 #define GROUP_MIN ((uint64_t)1 << 20)
 #define GROUP_MAX ((uint64_t)32 << 20)
 #define GROUPS_PER_THREAD 4
-/* Bytes a prepared file holds, waiting to be written, per byte of its
- * paragraphs' text (the text, its normalised form and offset map, the
- * section path; measured on bench/ corpora). */
-#define TEXT_FACTOR 8
+/* Bytes a prepared file holds, waiting to be written, per byte of input
+ * (its normalised text, the store's encoding of the text as written, the
+ * section path: ix_prep_compact; about 1.2 on bench/ corpora). */
+#define TEXT_FACTOR 2
 /* Paragraphs between the commits of a temporary database: smaller batches
  * keep the inverter's maps in cache (less CPU); see bench/RESULTS.md. */
 #define DEFAULT_BATCH 2000
@@ -121,6 +121,7 @@ struct ix_bulk {
   uint64_t *seen;     /* hashes of the files checked (paths named twice) */
   size_t cap_seen;
   double add_s[WORKERS], commit_s[WORKERS]; /* profile (PS_BULK_PROFILE) */
+  double wait_s[WORKERS], end_s[WORKERS], t0;
   size_t n_segs;
 };
 
@@ -353,9 +354,11 @@ static void add_docs(ix_bulk *b, seg **sp, job *j, size_t w) {
     ps_xdoc_free(p->docs[i]);
     p->docs[i] = NULL;
   }
-  free(p->data); /* the writer needs only the paragraphs now */
-  p->data = NULL;
   j->seg = s;
+  /* What waits for the writer: the normalised text and the store's
+   * encoding of the text (ps_store_append would make the same). */
+  int rc = ix_prep_compact(p, &j->err);
+  if (rc) j->rc = rc;
   /* busy is cleared, and last_seq set, with the job marked done */
 }
 
@@ -366,8 +369,10 @@ static size_t job_bytes(const job *j) {
   if (!p->doc) return n;
   for (size_t i = 0; i < p->doc->n_paras; i++) {
     const ps_para *pa = &p->doc->paras[i];
-    n += 64 + pa->len + (pa->section ? strlen(pa->section) : 0);
-    if (p->norms && i < p->n_built) n += p->norms[i].len * (1 + sizeof(uint32_t));
+    n += 64 + (pa->text ? pa->len : 0) + (pa->section ? strlen(pa->section) : 0);
+    if (p->norms && i < p->n_built)
+      n += p->norms[i].len * (1 + (p->norms[i].map ? sizeof(uint32_t) : 0));
+    if (p->patches) n += p->patch_lens[i];
   }
   return n;
 }
@@ -403,8 +408,10 @@ static void *worker(void *arg) {
       }
       /* Text waits for the writer while it writes earlier groups: bounded
        * (the writer's own group never waits). */
+      double tw = now_s();
       while (!b->stop && b->temps && b->buffered > b->buffer_max && b->next < b->gstart[g])
         pthread_cond_wait(&b->cv, &b->mu);
+      b->wait_s[w] += now_s() - tw;
       if (b->stop) break;
       j->state = J_RUNNING;
       pthread_mutex_unlock(&b->mu);
@@ -433,6 +440,7 @@ static void *worker(void *arg) {
       pthread_mutex_lock(&b->mu);
     }
   }
+  b->end_s[w] = now_s() - b->t0;
   pthread_mutex_unlock(&b->mu);
   return NULL;
 }
@@ -488,17 +496,21 @@ static int make_groups(ix_bulk *b, const uint64_t *sizes, uint64_t input, ps_err
   if (target > GROUP_MAX) target = GROUP_MAX;
   if (target < GROUP_MIN) target = GROUP_MIN;
   if (b->buffer_max && target > b->buffer_max / TEXT_FACTOR) target = b->buffer_max / TEXT_FACTOR;
-  if (getenv("PS_BULK_GROUP")) target = strtoull(getenv("PS_BULK_GROUP"), NULL, 10);
   size_t g = 0, files = 0;
-  uint64_t bytes = 0;
+  uint64_t bytes = 0, left = input, cut = target;
   for (size_t i = 0; i < n; i++) {
-    if (i == 0 || !b->temps || files == GROUP_FILES || bytes >= target) {
+    if (i == 0 || !b->temps || files == GROUP_FILES || bytes >= cut) {
       b->gstart[g++] = i;
       files = 0;
       bytes = 0;
+      /* Towards the end, smaller groups: the last ones end together
+       * instead of one thread finishing a whole group alone. */
+      cut = left / WORKERS < target ? left / WORKERS : target;
+      if (cut < GROUP_MIN && target >= GROUP_MIN) cut = GROUP_MIN;
     }
     files++;
     bytes += sizes[i];
+    left -= sizes[i];
   }
   b->gstart[g] = n;
   b->n_groups = g;
@@ -527,10 +539,10 @@ static int run_end(ix_bulk *b, size_t next, int ok, int rc, ps_index_file_fn fn,
   if (b->temps) ix_bulk_end(b->ix, ok && rc == PS_OK);
   if (getenv("PS_BULK_PROFILE") && b->temps)
     for (size_t w = 0; w < WORKERS; w++)
-      fprintf(stderr, "ps bulk: thread %zu: %.2f s adding, %.2f s committing (%zu groups, "
-              "%zu temporary databases in all, prepared text waiting at most %.1f MiB)\n", w,
-              b->add_s[w], b->commit_s[w], b->n_groups, b->n_segs,
-              b->buffered_peak / 1048576.0);
+      fprintf(stderr, "ps bulk: thread %zu: %.2f s adding, %.2f s committing, %.2f s waiting "
+              "for memory, done at %.2f s (%zu groups, %zu temporary databases in all, "
+              "prepared text waiting at most %.1f MiB)\n", w, b->add_s[w], b->commit_s[w],
+              b->wait_s[w], b->end_s[w], b->n_groups, b->n_segs, b->buffered_peak / 1048576.0);
   return rc;
 }
 
@@ -588,10 +600,10 @@ int ps_index_add_files(ps_index *ix, char *const *paths, size_t n,
   size_t paras, memory;
   ix_bulk_params(ix, &paras, &memory);
   b->max_paras = paras ? paras : DEFAULT_BATCH;
-  /* --max-memory: a quarter for each thread's uncommitted postings, half
-   * for the prepared text waiting to be written. */
+  /* --max-memory: a quarter for each thread's uncommitted postings, a
+   * quarter for the prepared text waiting to be written. */
   b->max_bytes = memory / (2 * WORKERS);
-  b->buffer_max = memory ? memory / 2 : (size_t)GROUP_MAX * TEXT_FACTOR * WORKERS;
+  b->buffer_max = memory ? memory / 4 : (size_t)GROUP_MAX * TEXT_FACTOR * WORKERS;
   b->flight = b->temps ? FLIGHT : WINDOW;
   b->cap_seen = 64;
   while (b->cap_seen < 2 * n) b->cap_seen *= 2;
@@ -609,6 +621,7 @@ int ps_index_add_files(ps_index *ix, char *const *paths, size_t n,
   if (rc0 != PS_OK) b->temps = 0; /* not begun */
   pthread_t th[WORKERS];
   worker_arg wa[WORKERS];
+  b->t0 = now_s();
   size_t started = 0;
   while (rc0 == PS_OK && started < WORKERS) {
     wa[started].b = b;

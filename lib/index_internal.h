@@ -49,6 +49,9 @@ typedef struct ps_prep {
   ps_xdoc **docs;            /* per paragraph, built */
   size_t *terms;             /* per paragraph: term occurrences */
   char **projects;           /* per paragraph: project names for the store */
+  unsigned char **patches;   /* per paragraph, when set (bulk loads, ix_prep_compact):
+                              * the text as written encoded for the store */
+  size_t *patch_lens;
   size_t n_built;            /* entries of norms/docs to free */
 } ps_prep;
 
@@ -60,6 +63,11 @@ int ix_prep_apply(ps_index *ix, ps_prep *p, ps_add_result *res, ps_error *err);
 int ix_prep_current(ps_index *ix, const ps_prep *p, int *current, ps_error *err);
 /* The store record of paragraph i (pointers into p). */
 void ix_prep_rec(const ps_prep *p, size_t i, uint32_t file_no, ps_store_rec *rec);
+/* Once the documents are built: encodes each paragraph's text for the
+ * store (ps_store_patch) and frees what the store no longer needs (the
+ * text as written, the offset maps, the file's bytes), so that a prepared
+ * file waiting to be written holds about its normalised text only. */
+int ix_prep_compact(ps_prep *p, ps_error *err);
 /* Releases what p holds (not p); p may be zeroed or partly filled. */
 void ix_prep_free(ps_prep *p);
 

@@ -270,15 +270,15 @@ static int apply_job(ix_bulk *b, job *j, ps_error *err) {
   if (rc == PS_OK && j->rc == PS_OK) j->rc = ix_prep_current(b->ix, &j->prep, &current, &j->err);
   if (rc == PS_OK && j->rc == PS_OK && !current) {
     /* The registry moved since the check: cannot happen (paths named
-     * twice are found at check time), except after an unexpected change
-     * of the registry under the run. */
-    if (j->seg) {
+     * twice are found at check time, and only this run writes), except
+     * after an unexpected change of the registry under the run.  During a
+     * bulk load its paragraphs could not be put in docid order. */
+    if (b->temps) {
       j->rc = ps_error_set(&j->err, PS_ERR_CORRUPT, "internal: %s changed in the registry "
                            "during a bulk load", j->prep.path);
-    } else { /* nothing built: start it over on this thread */
+    } else { /* start it over on this thread */
       ps_error_clear(&j->err);
       j->rc = ps_index_add_file(b->ix, b->paths[j->seq], b->opts, &j->res, &j->err);
-      if (j->rc == PS_OK && b->temps) j->rc = solo_finish(b, &j->err);
     }
   } else if (rc == PS_OK && j->rc == PS_OK) {
     j->rc = ix_prep_apply(b->ix, &j->prep, &j->res, &j->err);

@@ -203,9 +203,12 @@ void ps_xresult_free(ps_xresult *r);
 int ps_xdb_compact(ps_xdb *db, const char *dest);
 
 /* Writes to dest one compacted database holding the documents of db (a
- * readable handle) and of the databases at paths[0..n), docids kept: their
- * ranges of docids (first to last used) must not overlap.  User metadata
- * comes from db where a key is in several.  Errors are reported on db. */
+ * readable handle) and then those of the databases at paths[0..n), in that
+ * order, renumbered: each source's used docids are shifted (gaps inside it
+ * kept) to start after the previous source's last used one, db's to start
+ * at 1 (so db's docids stay only when its first used one is 1).  User
+ * metadata comes from db where a key is in several.  Errors are reported
+ * on db. */
 int ps_xdb_merge(ps_xdb *db, const char *const *paths, size_t n, const char *dest);
 
 #ifdef __cplusplus

@@ -56,7 +56,7 @@ struct ps_index {
   struct meta_entry *log;
   size_t n_log, cap_log;
   /* writer, bulk loads (index_bulk.c): while bulk is set, paragraphs go to
-   * temporary databases under DIR/bulk instead of xdb, under docids given
+   * temporary databases under DIR.bulk instead of xdb, under docids given
    * here from next_docid on; temps lists those not merged yet */
   ix_bulk *bulk;
   uint32_t next_docid;
@@ -64,7 +64,8 @@ struct ps_index {
   size_t n_temps, cap_temps;
   size_t bulk_paras, bulk_memory; /* ps_index_set_bulk */
   uint64_t bulk_min;
-  unsigned long temp_seq;  /* the last temporary database's number */
+  unsigned long temp_seq;  /* the last temporary database's number (bulk threads
+                            * take numbers under their lock, ix_temp_dir) */
   int compacted;           /* writer: the tables are as compact() left them */
   int lost;                /* writer: a bulk load or a store write failed: uncommitted
                               changes are lost */
@@ -179,9 +180,13 @@ static char *xstrdup(const char *s) { return strdup(s ? s : ""); }
 
 static void remove_tree(const char *path);
 
-/* Removes DIR/bulk, where bulk loads build their temporary databases. */
+/* Removes DIR.bulk, where bulk loads build their temporary databases
+ * (beside DIR, not in it: a merge swaps DIR while the temporaries of later
+ * files are still being built), and DIR/bulk, where earlier versions did. */
 static void bulk_dir_remove(ps_index *ix) {
   char p[PATH_MAX + 8];
+  snprintf(p, sizeof p, "%s.bulk", ix->dir);
+  remove_tree(p);
   snprintf(p, sizeof p, "%s/bulk", ix->dir);
   remove_tree(p);
 }
@@ -502,6 +507,10 @@ static int text_id_check(ps_index *ix, const char *host, unsigned port, ps_error
   return rc;
 }
 
+/* index_open_with's xflags: besides ps_xdb_open's flags, leave DIR.bulk
+ * (swap_in, during a bulk load). */
+#define OPEN_KEEP_BULK 0x100
+
 /* Opens the database of directory dir; with host, its Xapian tables are the
  * remote database at host:port (read-only) and dir holds a replica of its
  * text store. */
@@ -539,7 +548,8 @@ static int index_open_with(const char *dir, const char *host, unsigned port, int
   }
   if (!host)
     rc = ps_xdb_open(xpath, ix->writable ? PS_XDB_WRITE_CREATE : PS_XDB_READ,
-                     ix->writable ? (PS_XDB_NO_TERMLIST | xflags) : 0, &ix->xdb);
+                     ix->writable ? (PS_XDB_NO_TERMLIST | (xflags & ~OPEN_KEEP_BULK)) : 0,
+                     &ix->xdb);
   if (rc) {
     if (rc == PS_ERR_LOCKED)
       ps_error_set(err, rc, "%s: another policy-index is writing to this database",
@@ -551,7 +561,8 @@ static int index_open_with(const char *dir, const char *host, unsigned port, int
     goto done;
   }
   if ((rc = check_scheme(ix, err))) goto done;
-  if (ix->writable) bulk_dir_remove(ix); /* a bulk load's leftovers (a crash) */
+  if (ix->writable && !(xflags & OPEN_KEEP_BULK))
+    bulk_dir_remove(ix); /* a bulk load's leftovers (a crash) */
   if (ix->writable && (rc = text_id_ensure(ix, err))) goto done;
   if (host && (rc = text_id_check(ix, host, port, err))) goto done;
   {
@@ -655,8 +666,9 @@ uint32_t ps_index_file_docid(const ps_index *ix, const ps_file_info *f, uint32_t
 
 void ps_index_close(ps_index *ix) {
   if (!ix) return;
-  /* Temporary databases not merged are uncommitted changes: discarded. */
-  if (ix->n_temps) bulk_dir_remove(ix);
+  /* Temporary databases not merged are uncommitted changes: discarded
+   * (also those a stopped bulk load built but never recorded). */
+  if (ix->n_temps || ix->temp_seq) bulk_dir_remove(ix);
   for (size_t i = 0; i < ix->n_temps; i++) free(ix->temps[i]);
   free(ix->temps);
   log_clear(ix);
@@ -1000,7 +1012,37 @@ void ix_prep_rec(const ps_prep *p, size_t i, uint32_t file_no, ps_store_rec *rec
     r.projects = p->projects[i];
     r.projects_len = strlen(p->projects[i]);
   }
+  if (p->patches && p->patches[i]) {
+    r.patch = p->patches[i];
+    r.patch_len = p->patch_lens[i];
+  }
   *rec = r;
+}
+
+int ix_prep_compact(ps_prep *p, ps_error *err) {
+  size_t n = p->doc ? p->doc->n_paras : 0;
+  if (!n || p->n_built < n) return PS_OK;
+  if (!(p->patches = calloc(n, sizeof *p->patches)) ||
+      !(p->patch_lens = calloc(n, sizeof *p->patch_lens)))
+    return ps_error_set(err, PS_ERR_NOMEM, "%s: out of memory", p->path);
+  for (size_t i = 0; i < n; i++) {
+    ps_para *pa = &p->doc->paras[i];
+    /* the same encoding ps_store_append would make of the record */
+    if (ps_store_patch(p->norms[i].text, p->norms[i].len, p->norms[i].map, pa->text, pa->len,
+                       &p->patches[i], &p->patch_lens[i]) != PS_OK)
+      return ps_error_set(err, PS_ERR_NOMEM, "%s: out of memory", p->path);
+    /* An empty patch (the text is its normalised form) comes back NULL: the
+     * record needs a pointer to say it is given. */
+    if (!p->patches[i] && !(p->patches[i] = malloc(1)))
+      return ps_error_set(err, PS_ERR_NOMEM, "%s: out of memory", p->path);
+    free(pa->text); /* ix_prep_rec still gives its length */
+    pa->text = NULL;
+    free(p->norms[i].map);
+    p->norms[i].map = NULL;
+  }
+  free(p->data);
+  p->data = NULL;
+  return PS_OK;
 }
 
 int ix_prep_apply(ps_index *ix, ps_prep *p, ps_add_result *res, ps_error *err) {
@@ -1078,6 +1120,9 @@ void ix_prep_free(ps_prep *p) {
   for (size_t i = 0; p->docs && i < p->n_built; i++) ps_xdoc_free(p->docs[i]);
   for (size_t i = 0; p->projects && i < p->n_built; i++) free(p->projects[i]);
   free(p->projects);
+  for (size_t i = 0; p->patches && i < p->n_built; i++) free(p->patches[i]);
+  free(p->patches);
+  free(p->patch_lens);
   free(p->norms);
   free(p->docs);
   free(p->terms);
@@ -1216,6 +1261,11 @@ void ps_index_set_bulk(ps_index *ix, size_t batch_paragraphs, size_t memory_byte
 
 int ix_bulk_wanted(ps_index *ix, uint64_t input_bytes) {
   if (ix->n_temps) return 1; /* a bulk load not merged yet goes on */
+  /* The merge renumbers: the last commit keeps its docids only when they
+   * are 1..lastdocid without a gap (always so: paragraphs are never
+   * deleted, --optimize numbers from 1).  Otherwise, the direct path. */
+  ps_xdb_stats st;
+  if (ps_xdb_stats_get(ix->xdb, &st) != PS_OK || st.doccount != st.lastdocid) return 0;
   if (ix->bulk_min) return input_bytes >= ix->bulk_min;
   /* The merge rewrites the whole database (about 1 s per 100 MB of text),
    * the bulk path saves about 0.8 s per MB added (bench/RESULTS.md): it
@@ -1249,11 +1299,13 @@ void ix_bulk_end(ps_index *ix, int ok) {
   if (!ok) ix->lost = 1;
 }
 
-int ix_temp_new(ps_index *ix, char *path, size_t n, ps_error *err) {
-  char dir[PATH_MAX + 8];
-  snprintf(dir, sizeof dir, "%s/bulk", ix->dir);
-  int rc = mkdir_p(dir, err);
-  if (rc) return rc;
+int ix_temp_dir(ps_index *ix, char *dir, size_t n, unsigned long **seq, ps_error *err) {
+  snprintf(dir, n, "%s.bulk", ix->dir);
+  *seq = &ix->temp_seq;
+  return mkdir_p(dir, err);
+}
+
+int ix_temp_record(ps_index *ix, const char *path, ps_error *err) {
   if (ix->n_temps == ix->cap_temps) {
     size_t cap = ix->cap_temps ? ix->cap_temps * 2 : 16;
     char **t = realloc(ix->temps, cap * sizeof *t);
@@ -1261,9 +1313,6 @@ int ix_temp_new(ps_index *ix, char *path, size_t n, ps_error *err) {
     ix->temps = t;
     ix->cap_temps = cap;
   }
-  /* DIR/bulk is emptied when a writer opens the database and goes with the
-   * old database at a merge: numbers need only be unique per writer. */
-  snprintf(path, n, "%s/t%06lu", dir, ++ix->temp_seq);
   if (!(ix->temps[ix->n_temps] = strdup(path)))
     return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
   ix->n_temps++;
@@ -1398,7 +1447,8 @@ static int swap_in(ps_index *ix, const char *nw, const char *old, ps_error *err)
   remove_tree(old);
   ix->compacted = 1;
   ps_index *fresh = NULL;
-  int rc = ps_index_open(ix->dir, PS_INDEX_WRITE, &fresh, err);
+  /* DIR.bulk stays: a bulk load goes on (the temporaries of later files) */
+  int rc = index_open_at(ix->dir, PS_INDEX_WRITE, OPEN_KEEP_BULK, &fresh, err);
   if (rc) return rc;
   ps_xdb *tx = ix->xdb;
   ps_store *ts = ix->store;
@@ -1435,9 +1485,10 @@ static int compact_keep_store(ps_index *ix, ps_index *rd, const char *nw, ps_err
 }
 
 /* Merges the temporary databases of a bulk load with the last commit: one
- * compact() of [DIR/xapian, temporaries...] into DIR.new/xapian, docids
- * kept (each temporary holds its own range of ids, above the database's),
- * the store hard-linked beside it; then the metadata set since the last
+ * compact() of [DIR/xapian, temporaries...] into DIR.new/xapian that
+ * renumbers (each temporary holds docids 1..k, which follow the previous
+ * source's; the last commit's 1..lastdocid stay: ix_bulk_wanted), checked
+ * to end at the docid the store has reached, the store hard-linked beside it; then the metadata set since the last
  * commit (registry, superseded ranges, the store's new lengths: compact()
  * copied the last commit's) is written into the copy and committed there,
  * and the copy is swapped in like ps_index_compact's.  Until the swap,
@@ -1456,6 +1507,13 @@ static int bulk_merge(ps_index *ix, ps_error *err) {
   int rc = mkdir_p(nw, err);
   if (rc == PS_OK && (rc = ps_xdb_open(xpath, PS_XDB_READ, 0, &rd)))
     rc = ps_error_set(err, rc, "%s: %s", xpath, ps_xdb_errmsg(rd));
+  ps_xdb_stats st = {0, 0, 0};
+  if (rc == PS_OK && (rc = ps_xdb_stats_get(rd, &st)))
+    rc = ps_error_set(err, rc, "%s: %s", xpath, ps_xdb_errmsg(rd));
+  if (rc == PS_OK && st.doccount != st.lastdocid) /* ix_bulk_wanted made sure */
+    rc = ps_error_set(err, PS_ERR_CORRUPT, "%s: cannot merge the bulk load: the docids of "
+                      "the last commit have gaps (%u documents, last docid %u)", xpath,
+                      st.doccount, st.lastdocid);
   if (rc == PS_OK &&
       (rc = ps_xdb_merge(rd, (const char *const *)ix->temps, ix->n_temps, xnew)))
     rc = ps_error_set(err, rc, "%s: merging the bulk load: %s", xnew, ps_xdb_errmsg(rd));
@@ -1463,6 +1521,14 @@ static int bulk_merge(ps_index *ix, ps_error *err) {
   if (rc == PS_OK) rc = link_store(ix, nw, err);
   if (rc == PS_OK && (rc = ps_xdb_open(xnew, PS_XDB_WRITE_OPEN, PS_XDB_NO_TERMLIST, &out)))
     rc = ps_error_set(err, rc, "%s: %s", xnew, ps_xdb_errmsg(out));
+  /* The store holds records up to next_docid - 1: the merged documents
+   * must be exactly 1..that, or the docids went wrong. */
+  if (rc == PS_OK && (rc = ps_xdb_stats_get(out, &st)))
+    rc = ps_error_set(err, rc, "%s: %s", xnew, ps_xdb_errmsg(out));
+  if (rc == PS_OK && (st.lastdocid != ix->next_docid - 1 || st.doccount != st.lastdocid))
+    rc = ps_error_set(err, PS_ERR_CORRUPT, "%s: merging the bulk load gave %u documents up "
+                      "to docid %u, the store has paragraphs up to %u", xnew, st.doccount,
+                      st.lastdocid, (unsigned)(ix->next_docid - 1));
   for (size_t i = 0; i < ix->n_log && rc == PS_OK; i++) {
     const meta_entry *e = &ix->log[i];
     if ((rc = ps_xdb_set_metadata(out, e->key, e->val, strlen(e->val))))
@@ -1471,8 +1537,10 @@ static int bulk_merge(ps_index *ix, ps_error *err) {
   if (rc == PS_OK && (rc = ps_xdb_commit(out)))
     rc = ps_error_set(err, rc, "%s: commit: %s", xnew, ps_xdb_errmsg(out));
   ps_xdb_close(out);
-  if (rc == PS_OK) rc = swap_in(ix, nw, old, err); /* DIR/bulk goes with DIR.old */
+  if (rc == PS_OK) rc = swap_in(ix, nw, old, err);
   else remove_tree(nw);
+  /* The merged temporaries (those of later files stay in DIR.bulk). */
+  for (size_t i = 0; rc == PS_OK && i < ix->n_temps; i++) remove_tree(ix->temps[i]);
   if (rc == PS_OK && getenv("PS_BULK_PROFILE")) { /* bench/RESULTS.md */
     clock_gettime(CLOCK_MONOTONIC, &t1);
     fprintf(stderr, "ps bulk: merged %zu temporary databases in %.2f s\n", ix->n_temps,

@@ -49,6 +49,9 @@ typedef struct ps_prep {
   ps_xdoc **docs;            /* per paragraph, built */
   size_t *terms;             /* per paragraph: term occurrences */
   char **projects;           /* per paragraph: project names for the store */
+  unsigned char **patches;   /* per paragraph, when set (bulk loads, ix_prep_compact):
+                              * the text as written encoded for the store */
+  size_t *patch_lens;
   size_t n_built;            /* entries of norms/docs to free */
 } ps_prep;
 
@@ -60,43 +63,71 @@ int ix_prep_apply(ps_index *ix, ps_prep *p, ps_add_result *res, ps_error *err);
 int ix_prep_current(ps_index *ix, const ps_prep *p, int *current, ps_error *err);
 /* The store record of paragraph i (pointers into p). */
 void ix_prep_rec(const ps_prep *p, size_t i, uint32_t file_no, ps_store_rec *rec);
+/* Once the documents are built: encodes each paragraph's text for the
+ * store (ps_store_patch) and frees what the store no longer needs (the
+ * text as written, the offset maps, the file's bytes), so that a prepared
+ * file waiting to be written holds about its normalised text only. */
+int ix_prep_compact(ps_prep *p, ps_error *err);
 /* Releases what p holds (not p); p may be zeroed or partly filled. */
 void ix_prep_free(ps_prep *p);
 
 /* ---- bulk loads: index_bulk.c and index.c ----
  *
- * While a bulk load runs (between ix_bulk_begin and ix_bulk_end, on the
- * writer's thread), ix_prep_apply does not add paragraphs to the database:
- * it gives them docids itself (the ones the database would have given),
- * appends their store records in docid order as always, and hands each
- * Xapian document to ix_bulk_add, which builds batches of them into fresh
- * temporary databases under DIR/bulk on builder threads.  ps_index_commit
- * calls ix_bulk_flush (every batch finished and closed) and then merges
- * the temporaries with the last commit into a new copy of the database
- * (one compact()), which it swaps in; ps_index_close without a commit
- * removes them. */
+ * A bulk load (ps_index_add_files on a single database, big enough) does
+ * not add paragraphs to the database.  The files are cut into groups of
+ * consecutive files (a few MB of input each, by their sizes); one thread
+ * takes a group at a time and prepares its files in order, adding their
+ * documents to temporary databases of its own under DIR.bulk with local
+ * docids 1..k (a "segment": one temporary database, committed inside
+ * every ~2,000 paragraphs so that Xapian's inverter stays small while its
+ * postlists grow in full chunks).  The writer (ix_prep_apply, on the
+ * caller's thread) writes store records and the registry in file order as
+ * always, giving the docids the database would have given, and records
+ * each segment (ix_temp_record) once all of its files are written: the
+ * recorded segments are in docid order.  ps_index_commit calls
+ * ix_bulk_flush, which cuts the segment being written at a file boundary
+ * (the files its thread added ahead are written then, their results handed
+ * to the caller later), and then merges [last commit, segments...] into a
+ * new copy of the database with one renumbering compact(): each segment's
+ * docids follow the previous one's, the last commit's 1..lastdocid stay
+ * (ix_bulk_wanted takes this path only when it has no gaps), and the
+ * result is checked to end where the store does.  Few, large segments
+ * instead of one per 2,000 paragraphs: compact() copies postlist chunks
+ * without joining them, so every temporary database adds a chunk per term
+ * (bench/RESULTS.md, "Bulk loads").  The copy is swapped in; readers and a
+ * crash see the last commit until then; ps_index_close without a commit
+ * removes DIR.bulk. */
 typedef struct ix_bulk ix_bulk;
 
 /* index.c.  begin: from now on paragraphs go to b (commits first what was
  * added to the database itself, which the merge would not see). */
 int ix_bulk_begin(ps_index *ix, ix_bulk *b, ps_error *err);
-/* end: ok 0 when batches were lost (a builder failed, or the run stopped on
- * an error that loses the uncommitted changes): the next commit then fails
- * instead of merging what is left. */
+/* end: ok 0 when batches were lost (a temporary database failed, or the
+ * run stopped on an error that loses the uncommitted changes): the next
+ * commit then fails instead of merging what is left. */
 void ix_bulk_end(ps_index *ix, int ok);
-/* Names a new temporary database (path, n bytes) under DIR/bulk, created
- * if needed, and records it for the next merge. */
-int ix_temp_new(ps_index *ix, char *path, size_t n, ps_error *err);
+/* The directory of temporary databases (DIR.bulk, created) into dir (n
+ * bytes), and the counter that numbers them (*seq: the last number given;
+ * during a run only under the run's lock). */
+int ix_temp_dir(ps_index *ix, char *dir, size_t n, unsigned long **seq, ps_error *err);
+/* Records the temporary database at path (docids 1..k, none missing) for
+ * the next merge, after those recorded before. */
+int ix_temp_record(ps_index *ix, const char *path, ps_error *err);
 /* Whether files of input_bytes in all are worth a bulk load (see
- * ps_index_set_bulk); always when one is waiting for its merge. */
+ * ps_index_set_bulk) and the database allows one (docids without gaps);
+ * always when one is waiting for its merge. */
 int ix_bulk_wanted(ps_index *ix, uint64_t input_bytes);
 /* What ps_index_set_bulk set (0: defaults). */
 void ix_bulk_params(const ps_index *ix, size_t *paras, size_t *memory);
 
-/* index_bulk.c.  add: takes doc over (frees it also on failure); terms is
- * its number of term occurrences (memory estimate).  flush: waits until
- * every document handed over is in a temporary database that is committed
- * and closed; an error of a builder thread is returned by either. */
+/* index_bulk.c, on the writer's thread.  add: paragraph docid was written
+ * to the store; doc is NULL when a group's thread already added it to its
+ * segment (only counted), else (a file the writer prepared itself: a path
+ * named twice) taken over (freed also on failure) and added to the
+ * writer's own segment; terms is its number of term occurrences (memory
+ * estimate).  flush: makes every paragraph written so far part of a
+ * recorded segment (see above); an error of a temporary database is
+ * returned by either. */
 int ix_bulk_add(ix_bulk *b, uint32_t docid, ps_xdoc *doc, size_t terms, ps_error *err);
 int ix_bulk_flush(ix_bulk *b, ps_error *err);
 

@@ -572,11 +572,12 @@ int ps_xdb_compact(ps_xdb *db, const char *dest) {
 int ps_xdb_merge(ps_xdb *db, const char *const *paths, size_t n, const char *dest) {
   GUARD(db, {
     // A combination of db's databases and the others: compact() of it is
-    // a k-way merge of their tables (sources in any order; with
-    // NO_RENUMBER the docid ranges must be disjoint, and Xapian checks).
+    // a k-way merge of their tables.  Renumbering (checked on 1.4.22):
+    // each source's used docids are shifted to follow the previous
+    // source's last used one, the first source's so that they start at 1.
     Xapian::Database all(db->db());
     for (size_t i = 0; i < n; i++) all.add_database(Xapian::Database(paths[i]));
-    all.compact(dest, Xapian::DBCOMPACT_NO_RENUMBER);
+    all.compact(dest, 0);
     return PS_OK;
   })
 }

@@ -158,22 +158,42 @@ static int commit_every(void *ctx, size_t i, int rc, const ps_add_result *res,
   return 0;
 }
 
+/* Commits every 25 paragraphs (cuts), stops after stop_after files. */
+typedef struct stopper {
+  ps_index *ix;
+  size_t n, stop_after, indexed, paragraphs;
+} stopper;
+
+static int commit_and_stop(void *ctx, size_t i, int rc, const ps_add_result *res,
+                           const ps_error *err) {
+  stopper *st = ctx;
+  st->n++;
+  if (rc == PS_OK && res->status == PS_ADD_INDEXED) {
+    st->indexed++;
+    st->paragraphs += res->paragraphs;
+  }
+  if (commit_every(st->ix, i, rc, res, err)) return 1;
+  return st->n >= st->stop_after;
+}
+
 static int exists(const char *p) {
   struct stat sb;
   return stat(p, &sb) == 0;
 }
 
 /* Indexes nf files (paths) into db_bulk with ps_index_add_files (batches of
- * 3 paragraphs, a commit every 25: many temporaries, several merges) and
- * into db_one with ps_index_add_file one by one; both must be equal. */
+ * 3 paragraphs, a commit every 25: temporaries cut at commits, several
+ * merges; a small memory bound makes groups of a file or two, so that both
+ * threads build temporaries and wait for the writer) and into db_one with
+ * ps_index_add_file one by one; both must be equal. */
 static void bulk_equals_one_by_one(char **paths, size_t nf, const char *db_bulk,
-                                   const char *db_one) {
+                                   const char *db_one, size_t memory) {
   ps_index *ix = NULL;
   ps_error err;
   ps_error_clear(&err);
   CHECK_INT(ps_index_open(db_bulk, PS_INDEX_WRITE, &ix, &err), PS_OK);
   if (!ix) return;
-  ps_index_set_bulk(ix, 3, 0, 1);
+  ps_index_set_bulk(ix, 3, memory, 1);
   CHECK_INT(ps_index_add_files(ix, paths, nf, NULL, commit_every, ix, &err), PS_OK);
   CHECK_INT(ps_index_commit(ix, &err), PS_OK);
   ps_index_close(ix);
@@ -223,7 +243,42 @@ static void bulk_tests(void) {
   paths[nf++] = strdup(path_of("bulk/z.bin"));
   snprintf(db_bulk, sizeof db_bulk, "%s/db-bulk", g_dir);
   snprintf(db_one, sizeof db_one, "%s/db-one", g_dir);
-  bulk_equals_one_by_one(paths, nf, db_bulk, db_one);
+  bulk_equals_one_by_one(paths, nf, db_bulk, db_one, 6000);
+  /* No memory bound: one group (all on one thread), cut at each commit. */
+  char db_b2[340], db_o2[340];
+  snprintf(db_b2, sizeof db_b2, "%s/db-bulk2", g_dir);
+  snprintf(db_o2, sizeof db_o2, "%s/db-one2", g_dir);
+  bulk_equals_one_by_one(paths, nf, db_b2, db_o2, 0);
+
+  /* A bulk load stopped by the callback after 10 files (one group, its
+   * thread ahead of the writer; commits cutting its temporaries): the
+   * files the last cut writes ahead are reported after the stop (13-15 in
+   * practice); what is committed is exactly what was reported. */
+  {
+    char db_s[340];
+    snprintf(db_s, sizeof db_s, "%s/db-stop", g_dir);
+    ps_index *sx = NULL;
+    ps_error e;
+    ps_error_clear(&e);
+    CHECK_INT(ps_index_open(db_s, PS_INDEX_WRITE, &sx, &e), PS_OK);
+    if (sx) {
+      ps_index_set_bulk(sx, 3, 0, 1);
+      stopper st = {sx, 0, 10, 0, 0};
+      CHECK_INT(ps_index_add_files(sx, paths, nf, NULL, commit_and_stop, &st, &e), PS_OK);
+      CHECK(st.n >= 10 && st.n < nf);
+      CHECK_INT(ps_index_commit(sx, &e), PS_OK);
+      ps_index_close(sx);
+      CHECK_INT(ps_index_open(db_s, PS_INDEX_READ, &sx, &e), PS_OK);
+      if (sx) {
+        ps_index_stats stats;
+        ps_index_stats_get(sx, &stats);
+        CHECK_INT(stats.files, st.indexed);
+        CHECK_INT(stats.paragraphs, st.paragraphs);
+        CHECK_INT(stats.lastdocid, st.paragraphs);
+        ps_index_close(sx);
+      }
+    }
+  }
 
   /* Changed files re-indexed in bulk (superseded ranges) and new files. */
   for (size_t i = 0; i < 6; i++) {
@@ -232,10 +287,10 @@ static void bulk_tests(void) {
     snprintf(name, sizeof name, "bulk/f%02zu.md", i * 5);
     write_file(name, text, len);
   }
-  bulk_equals_one_by_one(paths, nf, db_bulk, db_one);
+  bulk_equals_one_by_one(paths, nf, db_bulk, db_one, 0);
   CHECK(exists(db_bulk));
   char p[400];
-  snprintf(p, sizeof p, "%s/bulk", db_bulk);
+  snprintf(p, sizeof p, "%s.bulk", db_bulk);
   CHECK(!exists(p)); /* no temporary database left */
   snprintf(p, sizeof p, "%s.new", db_bulk);
   CHECK(!exists(p));
@@ -258,7 +313,7 @@ static void bulk_tests(void) {
     seen s = {0};
     CHECK_INT(ps_index_add_files(ix, paths, nf, NULL, record, &s, &err), PS_OK);
     CHECK(ps_index_pending(ix) >= 16);
-    snprintf(p, sizeof p, "%s/bulk", db_bulk);
+    snprintf(p, sizeof p, "%s.bulk", db_bulk);
     CHECK(exists(p)); /* the temporaries, waiting for the commit */
     char *during = dump_db(db_bulk);
     CHECK_STR(during, before);
@@ -284,7 +339,7 @@ static void bulk_tests(void) {
     if (ps_index_open(db_bulk, PS_INDEX_WRITE, &cx, &ce) != PS_OK) _exit(3);
     ps_index_set_bulk(cx, 2, 0, 1);
     if (ps_index_add_files(cx, paths, nf, NULL, record, &cs, &ce) != PS_OK) _exit(4);
-    snprintf(p, sizeof p, "%s/bulk", db_bulk);
+    snprintf(p, sizeof p, "%s.bulk", db_bulk);
     _exit(exists(p) ? 0 : 5);
   }
   int status = -1;
@@ -297,9 +352,9 @@ static void bulk_tests(void) {
     free(d);
   }
   CHECK_INT(ps_index_open(db_bulk, PS_INDEX_WRITE, &ix, &err), PS_OK);
-  snprintf(p, sizeof p, "%s/bulk", db_bulk);
+  snprintf(p, sizeof p, "%s.bulk", db_bulk);
   CHECK(!exists(p));
-  /* A temporary database that cannot be made (DIR/bulk is a file): the
+  /* A temporary database that cannot be made (DIR.bulk is a file): the
    * file's error is reported, the commit refused, the database unchanged. */
   if (ix) {
     char *pre = dump_db(db_bulk);
@@ -329,7 +384,7 @@ static void bulk_tests(void) {
     CHECK_INT(ps_index_add_files(ix, paths, 2, NULL, record, &s, &err), PS_OK);
     CHECK_INT(s.status[0], PS_ADD_INDEXED);
     CHECK(ps_index_pending_bytes(ix) > 0);
-    snprintf(p, sizeof p, "%s/bulk", db_bulk);
+    snprintf(p, sizeof p, "%s.bulk", db_bulk);
     CHECK(!exists(p));
     CHECK_INT(ps_index_commit(ix, &err), PS_OK);
     ps_index_close(ix);

@@ -133,15 +133,16 @@ size_t ps_index_pending_bytes(const ps_index *ix);
 
 /* Indexes paths[0..n) in order, like ps_index_add_file on each, with the
  * same result (the same docids, registry and store), but on several
- * threads: two read, parse and build the documents of the next files (a
- * queue of a few files) while this one writes the store and the registry.
- * On a single database, when the files are big enough (ps_index_set_bulk),
- * the postings do not go into the database itself:
- * batches of paragraphs are built into temporary databases (DIR/bulk) by
- * two more threads, and ps_index_commit merges them with the last commit
- * into a new copy of the database (one compact(), docids kept) that it
- * swaps in, as ps_index_compact does; readers see the last commit until
- * then, and closing without a commit discards them.  A sharded database
+ * threads: two read, parse and build the documents of the next files while
+ * this one writes the store and the registry.  On a single database, when
+ * the files are big enough (ps_index_set_bulk), the postings do not go
+ * into the database itself: the files are cut into groups of consecutive
+ * files, and each of the two threads adds its group's documents to its own
+ * temporary database (in DIR.bulk beside DIR, docids 1..k); ps_index_commit
+ * merges them with the last commit into a new copy of the database (one
+ * compact() that renumbers them after it) that it swaps in, as
+ * ps_index_compact does; readers see the last commit until then, and
+ * closing without a commit discards them.  A sharded database
  * takes the files one by one (ps_index_add_file, each to its shard).
  * After each file, fn (on the calling thread, which may commit) receives
  * its index, the return code, the result and the error; a non-zero return
@@ -155,11 +156,12 @@ int ps_index_add_files(ps_index *ix, char *const *paths, size_t n,
                        const ps_ingest_opts *opts, ps_index_file_fn fn, void *ctx,
                        ps_error *err);
 
-/* Tunes bulk loads (ps_index_add_files on a single database): each batch
- * of batch_paragraphs paragraphs (0: the default, 2000) is built into its
- * own temporary database, two at a time on two threads, so that the
- * builders' uncommitted postings stay under about memory_bytes together
- * (0: no bound but the batch size); ps_index_commit merges them.  Since the
+/* Tunes bulk loads (ps_index_add_files on a single database): a thread
+ * commits its temporary database every batch_paragraphs paragraphs (0: the
+ * default, 2000); memory_bytes (0: no bound but the batch size and the
+ * groups' size) bounds, a quarter each, the two threads' uncommitted
+ * postings and the prepared text waiting for the writer, and so the size
+ * of a group; ps_index_commit merges the temporaries.  Since the
  * merge rewrites the whole database, ps_index_add_files takes that path
  * only when the files' sizes add up to min_bytes (0: the default, 1/50 of
  * the text already indexed and 1 MB at least); smaller updates go into the

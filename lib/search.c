@@ -943,12 +943,13 @@ static double exact_score(const ps_index *ix, const ps_query *pq, const ps_store
 /* At least exact_score, from what is known without reading the paragraph's
  * text: the weight, the section (section != 0: whether it has a word; 0:
  * the most it can add) and title bonuses, the most proximity and phrase
- * can add, and the short-paragraph damping when the paragraph is surely
- * short (fewer bytes than the threshold in characters). */
+ * can add (phrase_ok 0: the words cannot stand together, see junctions),
+ * and the short-paragraph damping when the paragraph is surely short
+ * (fewer bytes than the threshold in characters). */
 static double score_bound(const ps_index *ix, const ps_query *pq, const ps_store_rec *rec,
-                          double w, double wmax, word_cache *wc, int section) {
+                          double w, double wmax, word_cache *wc, int section, int phrase_ok) {
   double s = R[R_BM25] * (wmax > 0 ? w / wmax : 0) + R[R_DENS];
-  if (pq->n_words > 1) s += R[R_PROX] + R[R_PHRASE];
+  if (pq->n_words > 1) s += R[R_PROX] + (phrase_ok ? R[R_PHRASE] : 0);
   s += place_bonus(ix, pq, rec, wc, section);
   if ((double)rec->norm_len < R[R_SHORT]) s *= R[R_SHORT_PEN];
   return s;
@@ -1644,6 +1645,92 @@ static int fill_hit(const ps_query *pq, const ps_store_rec *rec, ps_hit *h, ps_e
   return rc == PS_ERR_NOMEM ? ps_error_set(err, rc, "out of memory") : rc;
 }
 
+/* The paragraphs where two consecutive words of pq can stand together
+ * (the phrase bonus of exact_score): those with the bigram where one ends
+ * and the next begins, a term of the index.  *all = 1 (and no set) when
+ * some pair does not meet between two CJK characters: then any may. */
+static int junctions(ps_index *ix, const ps_query *pq, docset *d, int *all, ps_error *err) {
+  *all = 1;
+  if (pq->n_words < 2) return PS_OK;
+  xq_vec v = {0};
+  for (size_t k = 0; k + 1 < pq->n_words; k++) {
+    const ps_qword *a = &pq->words[k], *b = &pq->words[k + 1];
+    if (a->norm_len < 3 || b->norm_len < 3 || !is_cjk_at(a->norm + a->norm_len - 3, 3) ||
+        !is_cjk_at(b->norm, b->norm_len)) {
+      for (size_t i = 0; i < v.n; i++) ps_xq_free(v.q[i]);
+      free(v.q);
+      return PS_OK;
+    }
+    char t[6];
+    memcpy(t, a->norm + a->norm_len - 3, 3);
+    memcpy(t + 3, b->norm, 3);
+    xq_push(&v, ps_xq_term(t, 6, 1), 1);
+  }
+  ps_xq *q = v.nomem ? NULL : ps_xq_op(PS_XQ_OR, v.q, v.n, 0); /* takes v.q's queries */
+  if (v.nomem)
+    for (size_t i = 0; i < v.n; i++) ps_xq_free(v.q[i]);
+  free(v.q);
+  if (!q) return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+  int rc = docset_fill(ix, q, PS_XW_BOOL, 0, d, err);
+  ps_xq_free(q);
+  if (rc == PS_OK) *all = 0;
+  return rc;
+}
+
+/* Docid ranges of the files whose title has a word of pq (from the title
+ * cache bonus_bound filled), so that the title bonus is known before a
+ * paragraph is read.  Single databases only (a file's paragraphs are
+ * consecutive docids there). */
+typedef struct title_ranges {
+  uint32_t *first, *end; /* sorted, disjoint: [first[i], end[i]) */
+  size_t n;
+  int known;             /* 0: not built (the bonus is then assumed) */
+} title_ranges;
+
+static int cmp_range(const void *a, const void *b) {
+  const uint32_t *x = a, *y = b;
+  return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+static int title_ranges_make(ps_index *ix, const ps_query *pq, word_cache *wc, title_ranges *t) {
+  memset(t, 0, sizeof *t);
+  if (ps_index_shards(ix)) return PS_OK;
+  size_t n;
+  const ps_file_info *files = ps_index_files(ix, &n);
+  uint32_t *pairs = malloc((n + 1) * 2 * sizeof *pairs);
+  if (!pairs) return PS_ERR_NOMEM;
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++)
+    if (files[i].count && title_has_word_cached(wc, ix, pq, &files[i]))
+      pairs[2 * k] = files[i].first, pairs[2 * k + 1] = files[i].first + files[i].count, k++;
+  qsort(pairs, k, 2 * sizeof *pairs, cmp_range);
+  t->first = malloc((k + 1) * sizeof *t->first);
+  t->end = malloc((k + 1) * sizeof *t->end);
+  if (!t->first || !t->end) {
+    free(pairs);
+    free(t->first), free(t->end);
+    memset(t, 0, sizeof *t);
+    return PS_ERR_NOMEM;
+  }
+  for (size_t i = 0; i < k; i++) t->first[i] = pairs[2 * i], t->end[i] = pairs[2 * i + 1];
+  t->n = k;
+  t->known = 1;
+  free(pairs);
+  return PS_OK;
+}
+
+/* Whether docid may have the title bonus. */
+static int title_maybe(const title_ranges *t, uint32_t docid) {
+  if (!t->known) return 1;
+  size_t lo = 0, hi = t->n;
+  while (lo < hi) { /* the last range starting at or before docid */
+    size_t mid = (lo + hi) / 2;
+    if (t->first[mid] <= docid) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo > 0 && docid < t->end[lo - 1];
+}
+
 int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_results **out,
               ps_error *err) {
   int rc = PS_OK;
@@ -1659,6 +1746,9 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
   size_t n_ex = 0, n_rel = 0;
   word_cache wc;
   memset(&wc, 0, sizeof wc);
+  docset junc = {NULL, 0}; /* matches where the words can stand together */
+  int junc_all = 1;         /* ... any of them (no set) */
+  title_ranges titles = {NULL, NULL, 0, 0};
   accepted acc = {NULL, 0};
   ps_xq *cq = NULL; /* a cheaper candidate query for verified words */
   unsigned damaged = 0; /* a paragraph whose stored record does not read */
@@ -1728,6 +1818,10 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
     size_t need = o.rank_first && o.rank_first < page_end ? o.rank_first : page_end;
     if (want_related && need < (size_t)R[R_FB_DOCS]) need = (size_t)R[R_FB_DOCS];
     double bound = bonus_bound(ix, pq, &wc);
+    /* what can be known of a match's bonuses before its paragraph is read */
+    if (bound >= 0 && ((rc = junctions(ix, pq, &junc, &junc_all, err)) ||
+                       (rc = title_ranges_make(ix, pq, &wc, &titles) ? ps_error_set(err, PS_ERR_NOMEM, "out of memory") : PS_OK)))
+      goto done;
     size_t fetch = bound >= 0 && need <= 10000
                        ? (need * 8 > R[R_FETCH] ? need * 8 : (size_t)R[R_FETCH]) : 0;
     size_t scored = 0, tf_total = 0;
@@ -1807,12 +1901,24 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
         if (scored + AHEAD * 2 / 3 < n_ex)
           ps_index_para_prefetch(ix, ex[scored + AHEAD * 2 / 3].docid, 1);
         if (scored + AHEAD / 3 < n_ex) ps_index_para_prefetch(ix, ex[scored + AHEAD / 3].docid, 2);
+        /* ruled out by the bound: before the paragraph is read if it can
+         * (the title from the file's docids, the phrase from the words'
+         * junctions), then before the section is looked at */
+        int phrase_ok = junc_all || docset_has(&junc, c->docid);
+        if (prune && n_heap == need &&
+            R[R_BM25] * c->w / wmax + R[R_DENS] + R[R_SECTION] +
+                    (pq->n_words > 1 ? R[R_PROX] + (phrase_ok ? R[R_PHRASE] : 0) : 0) +
+                    (title_maybe(&titles, c->docid) ? R[R_TITLE] : 0) <
+                heap[0].score) {
+          c->score = -1;
+          c->key = UINT64_MAX;
+          continue;
+        }
         ps_store_rec rec;
         int have = ps_index_para(ix, c->docid, &rec) == PS_OK;
-        /* ruled out by the bound, before the section is looked at if it can */
         if (have && prune && n_heap == need &&
-            (score_bound(ix, pq, &rec, c->w, wmax, &wc, 0) < heap[0].score ||
-             score_bound(ix, pq, &rec, c->w, wmax, &wc, 1) < heap[0].score)) {
+            (score_bound(ix, pq, &rec, c->w, wmax, &wc, 0, phrase_ok) < heap[0].score ||
+             score_bound(ix, pq, &rec, c->w, wmax, &wc, 1, phrase_ok) < heap[0].score)) {
           c->score = -1; /* cannot reach the page: below every score */
           c->key = UINT64_MAX;
           continue;
@@ -1902,6 +2008,9 @@ page:
                       "policy-index", damaged);
   res->took_ms = now_ms() - t0;
 done:
+  free(junc.bits);
+  free(titles.first);
+  free(titles.end);
   free(wc.title_has);
   free(acc.bits);
   ps_xq_free(cq);

@@ -1224,8 +1224,17 @@ static int docset_has(const docset *d, unsigned docid) {
   return docid < d->n_bits && (d->bits[docid / 64] >> (docid % 64) & 1);
 }
 
+/* A decider that only puts the candidate in the set (and keeps nothing). */
+static int docset_add(void *ctx, unsigned docid) {
+  docset *d = ctx;
+  if (docid < d->n_bits) d->bits[docid / 64] |= 1ull << (docid % 64);
+  return 0;
+}
+
 /* Every match of q (weighing at least min_weight under weighting, when
- * min_weight > 0) into d, sized here. */
+ * min_weight > 0) into d, sized here (the caller frees d->bits, also on
+ * failure).  Without a cutoff the matches are only walked (a decider
+ * takes them); with one, Xapian lists those that weigh enough. */
 static int docset_fill(ps_index *ix, const ps_xq *q, int weighting, double min_weight, docset *d,
                        ps_error *err) {
   ps_xdb_stats st;
@@ -1236,17 +1245,22 @@ static int docset_fill(ps_index *ix, const ps_xq *q, int weighting, double min_w
   ps_xsearch s;
   ps_xsearch_init(&s);
   s.query = q;
-  s.max = st.lastdocid ? st.lastdocid : 1;
-  s.check_at_least = 1; /* no count needed */
   s.weighting = weighting;
-  s.min_weight = min_weight;
+  if (min_weight > 0) {
+    s.max = st.lastdocid ? st.lastdocid : 1;
+    s.check_at_least = 1; /* no count needed */
+    s.min_weight = min_weight;
+  } else {
+    s.max = 0;
+    s.decider = docset_add;
+    s.decider_ctx = d;
+  }
   ps_xresult xr = {0};
   int rc = ps_xdb_search(ps_index_xdb(ix), &s, &xr);
-  if (rc) return ps_error_set(err, rc, "search failed: %s", ps_xdb_errmsg(ps_index_xdb(ix)));
-  for (size_t i = 0; i < xr.n; i++)
-    if (xr.matches[i].docid < d->n_bits)
-      d->bits[xr.matches[i].docid / 64] |= 1ull << (xr.matches[i].docid % 64);
+  if (rc == PS_OK)
+    for (size_t i = 0; i < xr.n; i++) docset_add(d, xr.matches[i].docid);
   ps_xresult_free(&xr);
+  if (rc) return ps_error_set(err, rc, "search failed: %s", ps_xdb_errmsg(ps_index_xdb(ix)));
   return PS_OK;
 }
 

@@ -180,8 +180,9 @@ static void verify_blocks(vpipe *p) {
     unsigned char *ok = p->ok[i];
     size_t n = i + 1 == p->n_blk ? p->fill : BLOCK; /* (the last one is ready once done) */
     pthread_mutex_unlock(&p->mu);
+    int reads = p->v->any_check; /* (else only whether each is current: no record read) */
     for (size_t k = 0; k < n; k++) {
-      hint(p->v->ix, d, k, n);
+      if (reads) hint(p->v->ix, d, k, n);
       ok[k] = (unsigned char)ps_verify_para(p->v, d[k]);
     }
   }

@@ -34,12 +34,13 @@ static int rehash(counter *c, size_t n_slots) {
   return 0;
 }
 
-static int count(counter *c, const char *k, size_t len) {
+/* Adds n to the count of key k. */
+static int count(counter *c, const char *k, size_t len, size_t n) {
   if (2 * (c->n + 1) >= c->n_slots && rehash(c, c->n_slots ? 2 * c->n_slots : 64)) return -1;
   size_t j = (size_t)ps_hash64(k, len) & (c->n_slots - 1);
   for (; c->slots[j]; j = (j + 1) & (c->n_slots - 1)) {
     size_t i = c->slots[j] - 1;
-    if (c->lens[i] == len && memcmp(c->keys[i], k, len) == 0) return c->counts[i]++, 0;
+    if (c->lens[i] == len && memcmp(c->keys[i], k, len) == 0) return c->counts[i] += n, 0;
   }
   if (c->n == c->cap) {
     size_t cap = c->cap ? c->cap * 2 : 16;
@@ -54,16 +55,17 @@ static int count(counter *c, const char *k, size_t len) {
   }
   if (!(c->keys[c->n] = strndup(k, len))) return -1;
   c->lens[c->n] = len;
-  c->counts[c->n++] = 1;
+  c->counts[c->n++] = n;
   c->slots[j] = c->n;
   return 0;
 }
 
-static int count_list(counter *c, const char *list) {
+/* Adds times to the count of each key of the comma-separated list. */
+static int count_list(counter *c, const char *list, size_t times) {
   while (list && *list) {
     const char *e = strchr(list, ',');
     size_t n = e ? (size_t)(e - list) : strlen(list);
-    if (n && count(c, list, n)) return -1;
+    if (n && count(c, list, n, times)) return -1;
     list += n + (e ? 1 : 0);
   }
   return 0;
@@ -71,7 +73,7 @@ static int count_list(counter *c, const char *list) {
 
 static int project_cb(void *ctx, const char *name, size_t len, int kind) {
   (void)kind;
-  return count(ctx, name, len) ? PS_ERR_NOMEM : 0;
+  return count(ctx, name, len, 1) ? PS_ERR_NOMEM : 0;
 }
 
 static void counter_free(counter *c) {
@@ -102,12 +104,22 @@ static cJSON *counter_json(const counter *c, size_t max) {
 cJSON *ps_browse_facets(const ps_results *r) {
   counter year = {0}, region = {0}, type = {0}, project = {0};
   int bad = 0;
-  for (size_t i = 0; i < r->n_hits && !bad; i++) {
-    const ps_hit *h = &r->hits[i];
-    if (h->related || !h->file) continue;
-    bad |= count_list(&year, h->file->years);
-    if (h->file->region[0]) bad |= count(&region, h->file->region, strlen(h->file->region));
-    bad |= count_list(&type, h->file->types);
+  /* a file's facets are counted once for each run of its hits (the hits
+   * after the first ranked ones come in docid order: long runs) */
+  const ps_file_info *run = NULL;
+  size_t run_n = 0;
+  for (size_t i = 0; i <= r->n_hits && !bad; i++) {
+    const ps_hit *h = i < r->n_hits ? &r->hits[i] : NULL;
+    if (h && (h->related || !h->file)) continue;
+    if (run && (!h || h->file != run)) {
+      bad |= count_list(&year, run->years, run_n);
+      if (run->region[0]) bad |= count(&region, run->region, strlen(run->region), run_n);
+      bad |= count_list(&type, run->types, run_n);
+      run = NULL;
+    }
+    if (!h) break;
+    if (!run) run = h->file, run_n = 0;
+    run_n++;
     for (const char *s = h->projects, *e = s + (s ? h->projects_len : 0), *nl; s && s < e && !bad;
          s = nl + 1) {
       if (!(nl = memchr(s, '\n', (size_t)(e - s)))) break;
@@ -332,14 +344,14 @@ static double containment(const shingles *a, const shingles *b) {
 
 int ps_browse_collapse(ps_results *r, ps_collapsed **groups, size_t *removed) {
   size_t n = r->n_hits, kept = 0;
-  shingles *sh = calloc(n + 1, sizeof *sh);
+  size_t window = n < PS_COLLAPSE_WINDOW ? n : PS_COLLAPSE_WINDOW;
+  shingles *sh = calloc(window + 1, sizeof *sh); /* (hits after the window have none) */
   ps_collapsed *g = calloc(n + 1, sizeof *g);
   int rc = (sh && g) ? PS_OK : PS_ERR_NOMEM;
   *groups = NULL;
   *removed = 0;
-  size_t window = n < PS_COLLAPSE_WINDOW ? n : PS_COLLAPSE_WINDOW;
   for (size_t i = 0; i < window && rc == PS_OK; i++) rc = make_shingles(&r->hits[i], &sh[i]);
-  for (size_t i = 0; i < n && rc == PS_OK; i++) {
+  for (size_t i = 0; i < window && rc == PS_OK; i++) {
     size_t into = (size_t)-1;
     for (size_t j = 0; i < window && j < kept && into == (size_t)-1; j++) {
       /* Only paragraphs of similar substance: a short sentence repeated
@@ -372,8 +384,14 @@ int ps_browse_collapse(ps_results *r, ps_collapsed **groups, size_t *removed) {
       (*removed)++;
     }
   }
+  /* the hits after the window stay as they are, moved up past the ones
+   * folded (one move: a broad query has hundreds of thousands) */
+  if (rc == PS_OK && n > window) {
+    if (kept != window) memmove(&r->hits[kept], &r->hits[window], (n - window) * sizeof *r->hits);
+    kept += n - window;
+  }
   if (rc == PS_OK) r->n_hits = kept;
-  for (size_t i = 0; sh && i < n; i++) free(sh[i].h);
+  for (size_t i = 0; sh && i < window; i++) free(sh[i].h);
   free(sh);
   if (rc) {
     ps_collapsed_free(g, n);

@@ -203,9 +203,14 @@ int ps_index_live(const ps_index *ix, uint32_t docid);
  * ps_index_reopen).  PS_ERR_NOTFOUND for ids the store does not have. */
 int ps_index_para(const ps_index *ix, uint32_t docid, ps_store_rec *out);
 
-/* Hints that ps_index_para(docid) comes soon (ps_store_prefetch: stage 0
- * some records ahead, stage 1 a few).  Never fails. */
-void ps_index_para_prefetch(const ps_index *ix, uint32_t docid, int stage);
+/* For a walk over n items (each starting with its uint32_t docid, stride
+ * bytes apart) that reads their paragraphs in order: at item i, hints the
+ * records the walk reads soon (ps_store_prefetch's three stages at 24, 16
+ * and 8 items ahead), so that their memory latency overlaps the work on
+ * the current ones (a record read cold is most of the time of verifying
+ * it).  Never fails; no hint on a sharded database. */
+void ps_index_para_hint(const ps_index *ix, const void *items, size_t stride, size_t i,
+                        size_t n);
 
 /* The file a paragraph came from (borrowed; NULL if unknown). */
 const ps_file_info *ps_index_file_by_no(const ps_index *ix, uint32_t file_no);

@@ -614,35 +614,77 @@ static int count_every(ps_index *ix, const ps_xq *xq, const verify_ctx *v, int d
   return rc;
 }
 
-/* The verified matches as a set, for ranking: Xapian then finds the best
- * by weight among them with a decider that only looks a docid up. */
-typedef struct accepted {
+/* A set of docids as bits (up to the database's last docid). */
+typedef struct docset {
   uint64_t *bits;
   size_t n_bits;
-} accepted;
+} docset;
 
-static int accepted_has(void *ctx, unsigned docid) {
-  const accepted *a = ctx;
-  return docid < a->n_bits && (a->bits[docid / 64] >> (docid % 64) & 1);
+static int docset_has(const docset *d, unsigned docid) {
+  return docid < d->n_bits && (d->bits[docid / 64] >> (docid % 64) & 1);
 }
 
-static int accepted_make(const ps_xresult *xr, accepted *a) {
+/* A decider that only puts the candidate in the set (and keeps nothing). */
+static int docset_add(void *ctx, unsigned docid) {
+  docset *d = ctx;
+  if (docid < d->n_bits) d->bits[docid / 64] |= 1ull << (docid % 64);
+  return 0;
+}
+
+/* Every match of q (weighing at least min_weight under weighting, when
+ * min_weight > 0) into d, sized here (the caller frees d->bits, also on
+ * failure).  Without a cutoff the matches are only walked (a decider
+ * takes them); with one, Xapian lists those that weigh enough. */
+static int docset_fill(ps_index *ix, const ps_xq *q, int weighting, double min_weight, docset *d,
+                       ps_error *err) {
+  ps_xdb_stats st;
+  ps_xdb_stats_get(ps_index_xdb(ix), &st);
+  d->n_bits = (size_t)st.lastdocid + 1;
+  if (!(d->bits = calloc(d->n_bits / 64 + 1, sizeof *d->bits)))
+    return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+  ps_xsearch s;
+  ps_xsearch_init(&s);
+  s.query = q;
+  s.weighting = weighting;
+  if (min_weight > 0) {
+    s.max = st.lastdocid ? st.lastdocid : 1;
+    s.check_at_least = 1; /* no count needed */
+    s.min_weight = min_weight;
+  } else {
+    s.max = 0;
+    s.decider = docset_add;
+    s.decider_ctx = d;
+  }
+  ps_xresult xr = {0};
+  int rc = ps_xdb_search(ps_index_xdb(ix), &s, &xr);
+  if (rc == PS_OK)
+    for (size_t i = 0; i < xr.n; i++) docset_add(d, xr.matches[i].docid);
+  ps_xresult_free(&xr);
+  if (rc) return ps_error_set(err, rc, "search failed: %s", ps_xdb_errmsg(ps_index_xdb(ix)));
+  return PS_OK;
+}
+
+/* The docids of xr's matches as a set. */
+static int docset_of(const ps_xresult *xr, docset *d) {
   unsigned top = 0;
   for (size_t i = 0; i < xr->n; i++)
     if (xr->matches[i].docid > top) top = xr->matches[i].docid;
-  a->n_bits = (size_t)top + 1;
-  if (!(a->bits = calloc(a->n_bits / 64 + 1, sizeof *a->bits))) return PS_ERR_NOMEM;
-  for (size_t i = 0; i < xr->n; i++)
-    a->bits[xr->matches[i].docid / 64] |= 1ull << (xr->matches[i].docid % 64);
+  d->n_bits = (size_t)top + 1;
+  if (!(d->bits = calloc(d->n_bits / 64 + 1, sizeof *d->bits))) return PS_ERR_NOMEM;
+  for (size_t i = 0; i < xr->n; i++) docset_add(d, xr->matches[i].docid);
   return PS_OK;
 }
+
+/* The verified matches as a set, for ranking: Xapian then finds the best
+ * by weight among them with this decider, which only looks a docid up. */
+static int docset_decider(void *ctx, unsigned docid) { return docset_has(ctx, docid); }
 
 /* Appends to *ex (and *excl) every match of the query that the ranking
  * passes did not fetch, in docid order, unranked (score -1): from acc for
  * verified words, else from the candidates of xq that are current. */
 typedef struct cand cand;
 static int complete_matches(ps_index *ix, const ps_xq *xq, const verify_ctx *v,
-                            const accepted *acc, cand **ex, size_t *n_ex, uint32_t **excl,
+                            const docset *acc, cand **ex, size_t *n_ex, uint32_t **excl,
                             ps_error *err);
 
 /* For tuning only: PS_RANK_TUNE="i=v,i=v..." overrides R[i] (the enum order
@@ -666,14 +708,14 @@ static void rank_tune_read(void) {
 static void rank_tune(void) { pthread_once(&tune_once, rank_tune_read); }
 
 struct cand {
-  uint32_t docid;
+  uint32_t docid; /* (first: ps_index_para_hint reads it) */
   double w;      /* Xapian's weight */
   double score;  /* the ranking score */
   uint64_t key;  /* ties: stable_key */
 };
 
 static int complete_matches(ps_index *ix, const ps_xq *xq, const verify_ctx *v,
-                            const accepted *acc, cand **ex, size_t *n_ex, uint32_t **excl,
+                            const docset *acc, cand **ex, size_t *n_ex, uint32_t **excl,
                             ps_error *err) {
   ps_xresult all = {0};
   int rc = PS_OK;
@@ -683,7 +725,7 @@ static int complete_matches(ps_index *ix, const ps_xq *xq, const verify_ctx *v,
     if (!(all.matches = malloc((n + 1) * sizeof *all.matches)))
       return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
     for (size_t d = 0; d < acc->n_bits; d++)
-      if (acc->bits[d / 64] >> (d % 64) & 1) all.matches[all.n++] = (ps_xmatch){(unsigned)d, 0};
+      if (docset_has(acc, (unsigned)d)) all.matches[all.n++] = (ps_xmatch){(unsigned)d, 0};
   } else if ((rc = ps_verify_collect(ix, xq, v, &all, err))) { /* (nothing to check: current) */
     return rc;
   }
@@ -1214,56 +1256,6 @@ static int feedback_terms(ps_index *ix, const ps_query *pq, const strvec *syn,
   return rc;
 }
 
-/* A set of docids as bits (up to the database's last docid). */
-typedef struct docset {
-  uint64_t *bits;
-  size_t n_bits;
-} docset;
-
-static int docset_has(const docset *d, unsigned docid) {
-  return docid < d->n_bits && (d->bits[docid / 64] >> (docid % 64) & 1);
-}
-
-/* A decider that only puts the candidate in the set (and keeps nothing). */
-static int docset_add(void *ctx, unsigned docid) {
-  docset *d = ctx;
-  if (docid < d->n_bits) d->bits[docid / 64] |= 1ull << (docid % 64);
-  return 0;
-}
-
-/* Every match of q (weighing at least min_weight under weighting, when
- * min_weight > 0) into d, sized here (the caller frees d->bits, also on
- * failure).  Without a cutoff the matches are only walked (a decider
- * takes them); with one, Xapian lists those that weigh enough. */
-static int docset_fill(ps_index *ix, const ps_xq *q, int weighting, double min_weight, docset *d,
-                       ps_error *err) {
-  ps_xdb_stats st;
-  ps_xdb_stats_get(ps_index_xdb(ix), &st);
-  d->n_bits = (size_t)st.lastdocid + 1;
-  if (!(d->bits = calloc(d->n_bits / 64 + 1, sizeof *d->bits)))
-    return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
-  ps_xsearch s;
-  ps_xsearch_init(&s);
-  s.query = q;
-  s.weighting = weighting;
-  if (min_weight > 0) {
-    s.max = st.lastdocid ? st.lastdocid : 1;
-    s.check_at_least = 1; /* no count needed */
-    s.min_weight = min_weight;
-  } else {
-    s.max = 0;
-    s.decider = docset_add;
-    s.decider_ctx = d;
-  }
-  ps_xresult xr = {0};
-  int rc = ps_xdb_search(ps_index_xdb(ix), &s, &xr);
-  if (rc == PS_OK)
-    for (size_t i = 0; i < xr.n; i++) docset_add(d, xr.matches[i].docid);
-  ps_xresult_free(&xr);
-  if (rc) return ps_error_set(err, rc, "search failed: %s", ps_xdb_errmsg(ps_index_xdb(ix)));
-  return PS_OK;
-}
-
 typedef struct rel_ctx {
   const ps_index *ix;
   const ps_query *pq;
@@ -1289,13 +1281,20 @@ static int check_related;
 static pthread_once_t check_once = PTHREAD_ONCE_INIT;
 static void check_read(void) { check_related = getenv("PS_CHECK_RELATED") != NULL; }
 
-/* related_matches from the text alone: words, synonyms and R_FB_MIN of
- * the bigrams looked for in the paragraph (exclusions aside). */
-static int related_by_text(const rel_ctx *c, const ps_store_rec *rec) {
+/* Whether the paragraph holds one of the query's words (several words) or
+ * a synonym. */
+static int has_word_or_synonym(const rel_ctx *c, const ps_store_rec *rec) {
   if (c->pq->n_words > 1 && has_word(c->pq, rec->norm, rec->norm_len)) return 1;
   for (size_t i = 0; i < c->syn->n; i++)
     if (ps_tok_find(rec->norm, rec->norm_len, c->syn->s[i], c->syn->len[i], 0) != (size_t)-1)
       return 1;
+  return 0;
+}
+
+/* related_matches from the text alone: words, synonyms and R_FB_MIN of
+ * the bigrams looked for in the paragraph (exclusions aside). */
+static int related_by_text(const rel_ctx *c, const ps_store_rec *rec) {
+  if (has_word_or_synonym(c, rec)) return 1;
   size_t have = 0;
   for (size_t i = 0; i < c->bg->n; i++)
     if (memmem(rec->norm, rec->norm_len, c->bg->s[i], c->bg->len[i])) have++;
@@ -1335,12 +1334,7 @@ static int related_matches(rel_ctx *c, uint32_t docid) {
         (k->type == PS_QN_FILTER && !is_xapian_field(k->filter.field)))
       if (!ps_verify_node(&v, k, docid, &rec)) return 0;
   }
-  if (enough) return 1;
-  if (c->pq->n_words > 1 && has_word(c->pq, rec.norm, rec.norm_len)) return 1;
-  for (size_t i = 0; i < c->syn->n; i++)
-    if (ps_tok_find(rec.norm, rec.norm_len, c->syn->s[i], c->syn->len[i], 0) != (size_t)-1)
-      return 1;
-  return 0;
+  return enough || has_word_or_synonym(c, &rec);
 }
 
 static int rel_decider(void *ctx, unsigned docid) {
@@ -1763,7 +1757,7 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
   docset junc = {NULL, 0}; /* matches where the words can stand together */
   int junc_all = 1;         /* ... any of them (no set) */
   title_ranges titles = {NULL, NULL, 0, 0};
-  accepted acc = {NULL, 0};
+  docset acc = {NULL, 0}; /* the verified matches */
   ps_xq *cq = NULL; /* a cheaper candidate query for verified words */
   unsigned damaged = 0; /* a paragraph whose stored record does not read */
   ps_search_opts o = {0, 10, 0, 0, 0};
@@ -1832,10 +1826,7 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
     size_t need = o.rank_first && o.rank_first < page_end ? o.rank_first : page_end;
     if (want_related && need < (size_t)R[R_FB_DOCS]) need = (size_t)R[R_FB_DOCS];
     double bound = bonus_bound(ix, pq, &wc);
-    /* what can be known of a match's bonuses before its paragraph is read */
-    if (bound >= 0 && ((rc = junctions(ix, pq, &junc, &junc_all, err)) ||
-                       (rc = title_ranges_make(ix, pq, &wc, &titles) ? ps_error_set(err, PS_ERR_NOMEM, "out of memory") : PS_OK)))
-      goto done;
+    int bounds_known = 0; /* junc and titles made (when the bound first may prune) */
     size_t fetch = bound >= 0 && need <= 10000
                        ? (need * 8 > R[R_FETCH] ? need * 8 : (size_t)R[R_FETCH]) : 0;
     size_t scored = 0, tf_total = 0;
@@ -1848,7 +1839,7 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
     void *fn_ctx = &v;
     if (v.any_check) {
       if ((rc = ps_verify_collect(ix, cq ? cq : xq, &v, &xr, err))) goto done;
-      if (accepted_make(&xr, &acc)) {
+      if (docset_of(&xr, &acc)) {
         rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
         goto done;
       }
@@ -1859,7 +1850,7 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
        * what usually completes the page (the matches that can reach it are
        * 2-4% of them on the benchmark's corpora). */
       if (fetch && fetch < tf_total / 20) fetch = tf_total / 20;
-      fn = accepted_has;
+      fn = docset_decider;
       fn_ctx = &acc;
     }
     for (;;) {
@@ -1896,7 +1887,6 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
         }
       }
       free(prev);
-      enum { AHEAD = 24 }; /* records hinted ahead, as verify.c does */
       cand *heap = NULL; /* the need best so far, worst at the top */
       size_t n_heap = 0;
       int prune = bound >= 0 && wmax > 0 && need < n_ex / 2 && need <= 10000;
@@ -1911,13 +1901,20 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
           if (prune && !(c->score == -1 && c->key == UINT64_MAX)) heap_offer(heap, &n_heap, need, c);
           continue;
         }
-        if (scored + AHEAD < n_ex) ps_index_para_prefetch(ix, ex[scored + AHEAD].docid, 0);
-        if (scored + AHEAD * 2 / 3 < n_ex)
-          ps_index_para_prefetch(ix, ex[scored + AHEAD * 2 / 3].docid, 1);
-        if (scored + AHEAD / 3 < n_ex) ps_index_para_prefetch(ix, ex[scored + AHEAD / 3].docid, 2);
+        ps_index_para_hint(ix, ex, sizeof *ex, scored, n_ex);
         /* ruled out by the bound: before the paragraph is read if it can
          * (the title from the file's docids, the phrase from the words'
-         * junctions), then before the section is looked at */
+         * junctions: made once, when the bound first may rule a match out),
+         * then before the section is looked at */
+        if (prune && n_heap == need && !bounds_known) {
+          bounds_known = 1;
+          if ((rc = junctions(ix, pq, &junc, &junc_all, err)) ||
+              (title_ranges_make(ix, pq, &wc, &titles) &&
+               (rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory")))) {
+            free(heap);
+            goto done;
+          }
+        }
         int phrase_ok = junc_all || docset_has(&junc, c->docid);
         if (prune && n_heap == need &&
             R[R_BM25] * c->w / wmax + R[R_DENS] + R[R_SECTION] +

@@ -271,11 +271,18 @@ int ps_store_sync(ps_store *st, uint64_t *dat_len, uint64_t *idx_len, ps_error *
   return rc;
 }
 
-int ps_store_get(const ps_store *st, uint32_t docid, ps_store_rec *out) {
-  if ((uint64_t)docid * 8 + 8 > st->idx_len || docid == 0) return PS_ERR_NOTFOUND;
+/* Where docid's record starts in text.dat (its slot in text.idx: 8 bytes,
+ * little-endian); the caller checks docid against idx_len. */
+static uint64_t slot_offset(const ps_store *st, uint32_t docid) {
   const unsigned char *e = st->idx_map + (size_t)docid * 8;
   uint64_t off = 0;
   for (int i = 7; i >= 0; i--) off = (off << 8) | e[i];
+  return off;
+}
+
+int ps_store_get(const ps_store *st, uint32_t docid, ps_store_rec *out) {
+  if ((uint64_t)docid * 8 + 8 > st->idx_len || docid == 0) return PS_ERR_NOTFOUND;
+  uint64_t off = slot_offset(st, docid);
   if (off + HEADER_WORDS * 4 > st->dat_len) return PS_ERR_CORRUPT;
   const unsigned char *p = st->dat_map + off;
   out->file_no = get_u32(p);
@@ -305,13 +312,11 @@ int ps_store_get(const ps_store *st, uint32_t docid, ps_store_rec *out) {
 
 void ps_store_prefetch(const ps_store *st, uint32_t docid, int stage) {
   if ((uint64_t)docid * 8 + 8 > st->idx_len) return;
-  const unsigned char *e = st->idx_map + (size_t)docid * 8;
   if (stage == 0) {
-    __builtin_prefetch(e);
+    __builtin_prefetch(st->idx_map + (size_t)docid * 8);
     return;
   }
-  uint64_t off = 0;
-  for (int i = 7; i >= 0; i--) off = (off << 8) | e[i];
+  uint64_t off = slot_offset(st, docid);
   if (off + HEADER_WORDS * 4 > st->dat_len) return;
   const unsigned char *p = st->dat_map + off;
   if (stage == 1) { /* the header and the first lines of the normalised text */

@@ -130,7 +130,6 @@ int ps_verify_decider(void *ctx, unsigned docid) { return ps_verify_para(ctx, do
 #define BLOCK 1024     /* candidates per block */
 #define PAR_MIN 2048   /* candidates from which workers start */
 #define PAR_MAX 8      /* threads at most */
-#define AHEAD 24       /* records hinted ahead (see hint) */
 
 typedef struct vpipe {
   const verify_ctx *v;
@@ -156,15 +155,6 @@ static void cpus_count(void) {
   cpus = c < 1 ? 1 : c > PAR_MAX ? PAR_MAX : (int)c;
 }
 
-/* Hints the records some candidates ahead (ps_index_para_prefetch: slots
- * AHEAD candidates ahead, record starts two thirds as many, the rest of the
- * text a third): a record read cold is most of the time of verifying it. */
-static void hint(const ps_index *ix, const uint32_t *d, size_t i, size_t n) {
-  if (i + AHEAD < n) ps_index_para_prefetch(ix, d[i + AHEAD], 0);
-  if (i + AHEAD * 2 / 3 < n) ps_index_para_prefetch(ix, d[i + AHEAD * 2 / 3], 1);
-  if (i + AHEAD / 3 < n) ps_index_para_prefetch(ix, d[i + AHEAD / 3], 2);
-}
-
 /* Verifies blocks until none is left to take (and, before the walk ends,
  * waits for more). */
 static void verify_blocks(vpipe *p) {
@@ -182,7 +172,7 @@ static void verify_blocks(vpipe *p) {
     pthread_mutex_unlock(&p->mu);
     int reads = p->v->any_check; /* (else only whether each is current: no record read) */
     for (size_t k = 0; k < n; k++) {
-      if (reads) hint(p->v->ix, d, k, n);
+      if (reads) ps_index_para_hint(p->v->ix, d, sizeof *d, k, n);
       ok[k] = (unsigned char)ps_verify_para(p->v, d[k]);
     }
   }

@@ -59,7 +59,7 @@ int main(int argc, char **argv) {
       continue;
     }
     int top = strcmp(line, "top10") == 0;
-    ps_search_opts o = {0, top ? 10 : 0, 1, 0, 0};
+    ps_search_opts o = {.limit = top ? 10 : 0, .exact = 1};
     ps_results *res = NULL;
     size_t snip_bytes = 0;
     ps_error_clear(&err);

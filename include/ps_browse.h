@@ -12,12 +12,15 @@
 extern "C" {
 #endif
 
-/* Counts of the exact hits of r (which must hold all of them: run the
- * search with offset 0 and no limit) by year, region, type and project, as
- * {"year": {"2024": 9, ...}, "region": {...}, "type": {...}, "project":
- * {...}}, each object ordered by count, largest first (projects: the 20
- * most frequent).  NULL when out of memory; free with cJSON_Delete. */
-cJSON *ps_browse_facets(const ps_results *r);
+/* Counts of the paragraphs docids[0..n) of ix (a search's exact hits:
+ * ps_results.matches, ascending) by year, region, type and project, into
+ * *out: {"year": {"2024": 9, ...}, "region": {...}, "type": {...},
+ * "project": {...}}, each object ordered by count, largest first (projects:
+ * the 20 most frequent); free it with cJSON_Delete.  Reads each paragraph's
+ * record (its file and project names), not its text.  PS_OK, PS_ERR_NOMEM,
+ * or PS_ERR_CORRUPT for a docid the store does not have. */
+int ps_browse_facets(const ps_index *ix, const uint32_t *docids, size_t n, cJSON **out,
+                     ps_error *err);
 
 /* One line of counts for people: "2024: 9 · 2021: 3 | 天津市武清区: 12 | ...". 
  * Returns a malloc'd string (NULL when out of memory). */

@@ -20,7 +20,13 @@
  *   T<type>  each document type                  P<name>    each project the
  *                                                           paragraph names
  * Value slot PS_SLOT_DATE holds "YYYYMMDD" (or the first year, "YYYY0000")
- * for sorting by date. */
+ * for sorting by date; PS_SLOT_PROJECTS the 64-bit hashes (ps_hash64,
+ * little-endian, 8 bytes each) of the project names the paragraph mentions,
+ * in the store's order, so that facets count them without reading the
+ * store (only where "ps:project_hashes" is "1": set when the database was
+ * created, so that every paragraph has it; an older database gets it when
+ * rebuilt, or from an --optimize that rebuilds it, not one that only
+ * compacts). */
 #ifndef PS_INDEX_H
 #define PS_INDEX_H
 
@@ -37,6 +43,7 @@ extern "C" {
 
 #define PS_INDEX_LAYOUT "4"
 #define PS_SLOT_DATE 0
+#define PS_SLOT_PROJECTS 1
 
 typedef struct ps_index ps_index;
 
@@ -203,14 +210,33 @@ int ps_index_live(const ps_index *ix, uint32_t docid);
  * ps_index_reopen).  PS_ERR_NOTFOUND for ids the store does not have. */
 int ps_index_para(const ps_index *ix, uint32_t docid, ps_store_rec *out);
 
+/* What a walk reads of each paragraph: its normalised text (verifying,
+ * scoring) or only its project names (facets). */
+enum { PS_HINT_TEXT = 2, PS_HINT_PROJECTS = 3 };
+
 /* For a walk over n items (each starting with its uint32_t docid, stride
  * bytes apart) that reads their paragraphs in order: at item i, hints the
- * records the walk reads soon (ps_store_prefetch's three stages at 24, 16
- * and 8 items ahead), so that their memory latency overlaps the work on
- * the current ones (a record read cold is most of the time of verifying
- * it).  Never fails; no hint on a sharded database. */
+ * records the walk reads soon (ps_store_prefetch's stages at 24, 16 and 8
+ * items ahead, the last one `part`), so that their memory latency overlaps
+ * the work on the current ones (a record read cold is most of the time of
+ * verifying it).  Never fails; no hint on a sharded database. */
 void ps_index_para_hint(const ps_index *ix, const void *items, size_t stride, size_t i,
-                        size_t n);
+                        size_t n, int part);
+
+/* The file holding docid, from the files' docid ranges (borrowed; NULL
+ * when none does, or on a sharded database: read the record's file_no). */
+const ps_file_info *ps_index_file_of(const ps_index *ix, uint32_t docid);
+
+/* The project names of docids[0..n) (ascending) as their hashes (see
+ * PS_SLOT_PROJECTS): fn(ctx, docid, hashes, k) for each paragraph that
+ * names k > 0 projects, hashes[8 * j ..] the j-th; a non-zero return stops
+ * the walk and is returned.  PS_ERR_NOTFOUND when this database cannot
+ * tell (sharded, or written before the hashes: read the records), Xapian's
+ * errors otherwise. */
+typedef int (*ps_index_hashes_fn)(void *ctx, uint32_t docid, const unsigned char *hashes,
+                                  size_t k);
+int ps_index_project_hashes(const ps_index *ix, const uint32_t *docids, size_t n,
+                            ps_index_hashes_fn fn, void *ctx, ps_error *err);
 
 /* The file a paragraph came from (borrowed; NULL if unknown). */
 const ps_file_info *ps_index_file_by_no(const ps_index *ix, uint32_t file_no);

@@ -65,6 +65,11 @@ typedef struct ps_results {
   double took_ms;
   ps_hit *hits;
   size_t n_hits;
+  uint32_t *matches;         /* owned: with opts.want_matches, the docid of
+                                every exact hit, ascending (all `total` of
+                                them, however few hits the limit keeps);
+                                else NULL */
+  size_t n_matches;
 } ps_results;
 
 typedef struct ps_search_opts {
@@ -78,7 +83,10 @@ typedef struct ps_search_opts {
                                 in ranked order; the others follow them in
                                 Xapian's weight order with score -1 (for
                                 callers that need every hit but show only
-                                the first ones: facets) */
+                                the first ones) */
+  int want_matches;          /* non-zero: fill results.matches (facets count
+                                every exact hit without listing each as a
+                                hit) */
 } ps_search_opts;
 
 /* Runs query q.  Borrowed pointers in the results live until the index is

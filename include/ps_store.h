@@ -82,7 +82,8 @@ int ps_store_get(const ps_store *st, uint32_t docid, ps_store_rec *out);
 /* Readers: hints that the record of docid will be read soon.  Stage 0
  * fetches its slot in the offsets file into the cache, stage 1 (a few
  * records later, when the slot is there) the start of the record, stage 2
- * (later again, when that is there) the rest of its normalised text.  Only
+ * (later again, when that is there) the rest of its normalised text, or
+ * stage 3 instead its project names (what facets read).  Only
  * a hint: never fails, any docid is accepted.  Callers walking thousands of
  * scattered records overlap the memory latency that way (a record read
  * cold is most of the time of verifying it). */

@@ -121,6 +121,7 @@ int ps_xdb_set_metadata(ps_xdb *db, const char *key, const char *val, size_t len
 typedef int (*ps_xdb_key_fn)(void *ctx, const char *key, size_t len);
 typedef int (*ps_xdb_term_fn)(void *ctx, const char *term, size_t len, unsigned termfreq);
 typedef int (*ps_xdb_posting_fn)(void *ctx, unsigned docid, unsigned wdf);
+typedef int (*ps_xdb_value_fn)(void *ctx, unsigned docid, const char *val, size_t len);
 
 /* Walks the metadata keys that start with prefix, in byte order. */
 int ps_xdb_metadata_keys(ps_xdb *db, const char *prefix, ps_xdb_key_fn fn, void *ctx);
@@ -139,6 +140,10 @@ int ps_xdb_allterms(ps_xdb *db, const char *prefix, size_t len, ps_xdb_term_fn f
 /* Walks the postings of a term in docid order. */
 int ps_xdb_postings(ps_xdb *db, const char *term, size_t len, ps_xdb_posting_fn fn,
                     void *ctx);
+/* The values in slot of docids[0..n) (ascending): fn for each that has
+ * one, in order (one walk of the slot's value stream, skipping ahead). */
+int ps_xdb_values(ps_xdb *db, unsigned slot, const unsigned *docids, size_t n,
+                  ps_xdb_value_fn fn, void *ctx);
 
 /* ---- queries ---- */
 
@@ -163,15 +168,15 @@ char *ps_xq_describe(const ps_xq *q);
 /* Returns non-zero to accept the document.  Must not fail. */
 typedef int (*ps_xdecider_fn)(void *ctx, unsigned docid);
 
-/* BM25; no weights; one point per matching term (Xapian::CoordWeight). */
-enum { PS_XW_BM25 = 0, PS_XW_BOOL = 1, PS_XW_COORD = 2 };
+/* BM25; no weights. */
+enum { PS_XW_BM25 = 0, PS_XW_BOOL = 1 };
 
 typedef struct ps_xsearch {
   const ps_xq *query;
   unsigned first;          /* offset of the first match to return */
   unsigned max;            /* how many matches to return */
   unsigned check_at_least; /* 0 = check every candidate: exact totals */
-  int weighting;           /* PS_XW_BM25, PS_XW_BOOL or PS_XW_COORD */
+  int weighting;           /* PS_XW_BM25 or PS_XW_BOOL */
   double k1, k2, k3, b, min_normlen; /* BM25 parameters; all 0 = Xapian defaults */
   int sort_slot;           /* -1: by relevance; else by this value, then relevance */
   int sort_descending;     /* with sort_slot: largest value first */

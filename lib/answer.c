@@ -124,17 +124,22 @@ int ps_answer_run(ps_index *ix, const char *q, const ps_answer_opts *o, ps_answe
   if (a->opts.limit > PS_ANSWER_MAX_LIMIT) a->opts.limit = PS_ANSWER_MAX_LIMIT;
   if (a->opts.sort_date || a->opts.timeline) a->opts.exact = 1;
   if (a->opts.timeline) a->opts.collapse = 0;
-  ps_search_opts so = {a->opts.offset, a->opts.limit, a->opts.exact, 0, 0};
+  ps_search_opts so = {.offset = a->opts.offset, .limit = a->opts.limit, .exact = a->opts.exact};
   int full = !a->opts.count_only && full_pipeline(&a->opts);
   if (a->opts.count_only) so.limit = 0, so.exact = 1; /* Xapian counts, nothing fetched */
-  /* Facets, date order, collapsing and the timeline need the whole result:
-   * search it all, then order, collapse and cut the page. */
-  if (full) so.offset = 0, so.limit = PS_ANSWER_MAX_LIMIT, so.page_only_text = 1;
-  /* Every hit is needed (facets), but only the ones that can reach the page
-   * after collapsing in ranked order (collapsing removes at most its window
-   * from before the page); ordered by date or year, all of them. */
-  if (full && !a->opts.sort_date && !a->opts.timeline)
-    so.rank_first = a->opts.offset + a->opts.limit + (a->opts.collapse ? PS_COLLAPSE_WINDOW : 0);
+  /* Date order and the timeline need every hit: search them all, then
+   * order, collapse and cut the page.  In ranked order only the hits that
+   * can reach the page after collapsing (it removes at most its window from
+   * before the page) are listed, ranked; the facets count every exact hit
+   * from its docid alone (a broad query has hundreds of thousands). */
+  if (full) {
+    so.offset = 0, so.page_only_text = 1, so.want_matches = a->opts.facets;
+    so.limit = PS_ANSWER_MAX_LIMIT;
+    if (!a->opts.sort_date && !a->opts.timeline) {
+      size_t reach = a->opts.offset + a->opts.limit + (a->opts.collapse ? PS_COLLAPSE_WINDOW : 0);
+      if (reach >= a->opts.offset && reach < so.limit) so.limit = so.rank_first = reach;
+    }
+  }
   for (int attempt = 0;; attempt++) {
     rc = ps_search(ix, q, &so, &a->res, err);
     if (rc != PS_ERR_RETRY || attempt == RETRIES) break;
@@ -146,7 +151,10 @@ int ps_answer_run(ps_index *ix, const char *q, const ps_answer_opts *o, ps_answe
   }
   if (rc) goto fail;
   if (full) {
-    if (a->opts.facets && !(a->facets = ps_browse_facets(a->res))) goto nomem;
+    if (a->opts.facets &&
+        (rc = ps_browse_facets(ix, a->res->matches, a->res->n_matches, &a->facets, err)))
+      goto fail;
+    free(a->res->matches), a->res->matches = NULL, a->res->n_matches = 0; /* counted */
     if (a->opts.sort_date) ps_browse_sort_by_date(a->res);
     if (a->opts.timeline) ps_browse_sort_timeline(a->res);
     if (a->opts.collapse && ps_browse_collapse(a->res, &a->groups, &a->collapsed) != PS_OK)

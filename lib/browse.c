@@ -3,6 +3,7 @@
  * holds every exact hit, so the counts are exact too. */
 #include "ps_browse.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,11 +72,6 @@ static int count_list(counter *c, const char *list, size_t times) {
   return 0;
 }
 
-static int project_cb(void *ctx, const char *name, size_t len, int kind) {
-  (void)kind;
-  return count(ctx, name, len, 1) ? PS_ERR_NOMEM : 0;
-}
-
 static void counter_free(counter *c) {
   for (size_t i = 0; i < c->n; i++) free(c->keys[i]);
   free(c->keys);
@@ -101,43 +97,182 @@ static cJSON *counter_json(const counter *c, size_t max) {
   return o;
 }
 
-cJSON *ps_browse_facets(const ps_results *r) {
-  counter year = {0}, region = {0}, type = {0}, project = {0};
-  int bad = 0;
-  /* a file's facets are counted once for each run of its hits (the hits
-   * after the first ranked ones come in docid order: long runs) */
-  const ps_file_info *run = NULL;
-  size_t run_n = 0;
-  for (size_t i = 0; i <= r->n_hits && !bad; i++) {
-    const ps_hit *h = i < r->n_hits ? &r->hits[i] : NULL;
-    if (h && (h->related || !h->file)) continue;
-    if (run && (!h || h->file != run)) {
-      bad |= count_list(&year, run->years, run_n);
-      if (run->region[0]) bad |= count(&region, run->region, strlen(run->region), run_n);
-      bad |= count_list(&type, run->types, run_n);
-      run = NULL;
+/* Project names counted by their hashes (ps_index_project_hashes): a table
+ * of (hash, count, a paragraph that names it); the names are read back from
+ * those paragraphs only for the hashes that can be among the shown ones. */
+typedef struct hash_counts {
+  uint64_t *hash;
+  size_t *count;
+  uint32_t *docid;
+  size_t n, n_slots; /* a power of two, more than twice n */
+} hash_counts;
+
+static int hash_grow(hash_counts *t) {
+  size_t ns = t->n_slots ? t->n_slots * 2 : 1024;
+  hash_counts g = {calloc(ns, 8), calloc(ns, sizeof(size_t)), calloc(ns, 4), t->n, ns};
+  if (!g.hash || !g.count || !g.docid) {
+    free(g.hash), free(g.count), free(g.docid);
+    return PS_ERR_NOMEM;
+  }
+  for (size_t i = 0; i < t->n_slots; i++) {
+    if (!t->count[i]) continue;
+    size_t j = (size_t)t->hash[i] & (ns - 1);
+    while (g.count[j]) j = (j + 1) & (ns - 1);
+    g.hash[j] = t->hash[i], g.count[j] = t->count[i], g.docid[j] = t->docid[i];
+  }
+  free(t->hash), free(t->count), free(t->docid);
+  *t = g;
+  return PS_OK;
+}
+
+static int count_hashes(void *ctx, uint32_t docid, const unsigned char *h, size_t k) {
+  hash_counts *t = ctx;
+  for (size_t i = 0; i < k; i++, h += 8) {
+    if (2 * (t->n + 1) >= t->n_slots && hash_grow(t)) return PS_ERR_NOMEM;
+    uint64_t v = 0;
+    for (int b = 7; b >= 0; b--) v = v << 8 | h[b];
+    size_t j = (size_t)v & (t->n_slots - 1);
+    while (t->count[j] && t->hash[j] != v) j = (j + 1) & (t->n_slots - 1);
+    if (!t->count[j]++) t->hash[j] = v, t->docid[j] = docid, t->n++;
+  }
+  return 0;
+}
+
+static int cmp_size_desc(const void *a, const void *b) {
+  size_t x = *(const size_t *)a, y = *(const size_t *)b;
+  return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* The projects of docids by their hashes into c: every name whose count
+ * reaches the max-th largest (ties on the boundary are ordered by name, so
+ * all of them), named from a paragraph of its own.  PS_ERR_NOTFOUND: the
+ * database has no hashes. */
+static int projects_by_hash(const ps_index *ix, const uint32_t *docids, size_t n, size_t max,
+                            counter *c, ps_error *err) {
+  hash_counts t = {0};
+  int rc = ps_index_project_hashes(ix, docids, n, count_hashes, &t, err);
+  if (rc == PS_ERR_NOMEM) rc = ps_error_set(err, rc, "out of memory");
+  size_t *counts = rc ? NULL : malloc((t.n + 1) * sizeof *counts);
+  if (!rc && !counts) rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+  size_t m = 0, least = 0;
+  for (size_t i = 0; !rc && i < t.n_slots; i++)
+    if (t.count[i]) counts[m++] = t.count[i];
+  if (!rc && m) {
+    qsort(counts, m, sizeof *counts, cmp_size_desc);
+    least = counts[(m < max ? m : max) - 1];
+  }
+  for (size_t i = 0; !rc && i < t.n_slots; i++) {
+    if (!t.count[i] || t.count[i] < least) continue;
+    ps_store_rec rec;
+    if (ps_index_para(ix, t.docid[i], &rec) != PS_OK) {
+      rc = ps_error_set(err, PS_ERR_CORRUPT, "paragraph %u missing from the store", t.docid[i]);
+      break;
     }
-    if (!h) break;
-    if (!run) run = h->file, run_n = 0;
-    run_n++;
-    for (const char *s = h->projects, *e = s + (s ? h->projects_len : 0), *nl; s && s < e && !bad;
+    int found = 0;
+    for (const char *s = rec.projects, *e = s + rec.projects_len, *nl; s < e && !found;
          s = nl + 1) {
       if (!(nl = memchr(s, '\n', (size_t)(e - s)))) break;
-      bad |= project_cb(&project, s, (size_t)(nl - s), 0) != 0;
+      if (ps_hash64(s, (size_t)(nl - s)) != t.hash[i]) continue;
+      found = 1;
+      if (count(c, s, (size_t)(nl - s), t.count[i])) rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+    }
+    if (!found && !rc)
+      rc = ps_error_set(err, PS_ERR_CORRUPT,
+                        "paragraph %u: its project hashes do not match its stored names; "
+                        "rebuild the database with policy-index --optimize", t.docid[i]);
+  }
+  free(counts);
+  free(t.hash), free(t.count), free(t.docid);
+  return rc;
+}
+
+/* Facets shown for projects. */
+#define PROJECTS_SHOWN 20
+
+/* ps_browse_facets; with records set, from the stored records alone. */
+static int facets(const ps_index *ix, const uint32_t *docids, size_t n, int records,
+                  cJSON **out, ps_error *err) {
+  counter year = {0}, region = {0}, type = {0}, project = {0};
+  int bad = 0;
+  *out = NULL;
+  /* projects from their hashes in Xapian's value stream (docid order,
+   * nothing read from the store), else from the stored records */
+  int rc = records ? PS_ERR_NOTFOUND : projects_by_hash(ix, docids, n, PROJECTS_SHOWN, &project, err);
+  int by_hash = rc == PS_OK;
+  if (rc == PS_ERR_NOTFOUND) rc = PS_OK, ps_error_clear(err);
+  /* a file's facets are counted once for each run of its paragraphs (in
+   * docid order a file's paragraphs are one run on a single database) */
+  uint32_t run_no = 0;
+  const ps_file_info *run = NULL;
+  size_t run_n = 0;
+  for (size_t i = 0; i <= n && !bad && !rc; i++) {
+    ps_store_rec rec;
+    const ps_file_info *f = NULL;
+    if (i < n && by_hash) {
+      /* the file from the docid ranges: the same file as the last one mostly */
+      f = run && docids[i] - run->first < run->count ? run : ps_index_file_of(ix, docids[i]);
+      rec.file_no = f ? f->file_no : UINT32_MAX;
+    } else if (i < n) {
+      ps_index_para_hint(ix, docids, sizeof *docids, i, n, PS_HINT_PROJECTS);
+      if (ps_index_para(ix, docids[i], &rec) != PS_OK) {
+        rc = ps_error_set(err, PS_ERR_CORRUPT, "paragraph %u missing from the store", docids[i]);
+        break;
+      }
+    }
+    if (run_n && (i == n || rec.file_no != run_no)) {
+      if (run) {
+        bad |= count_list(&year, run->years, run_n);
+        if (run->region[0]) bad |= count(&region, run->region, strlen(run->region), run_n);
+        bad |= count_list(&type, run->types, run_n);
+      }
+      run_n = 0;
+    }
+    if (i == n) break;
+    if (!run_n) run_no = rec.file_no, run = f ? f : ps_index_file_by_no(ix, rec.file_no);
+    run_n++;
+    if (by_hash || !run) continue; /* (a file the registry does not know: not counted) */
+    for (const char *s = rec.projects, *e = s + rec.projects_len, *nl; s < e && !bad; s = nl + 1) {
+      if (!(nl = memchr(s, '\n', (size_t)(e - s)))) break;
+      bad |= count(&project, s, (size_t)(nl - s), 1) != 0;
     }
   }
-  cJSON *o = bad ? NULL : cJSON_CreateObject();
+  cJSON *o = bad || rc ? NULL : cJSON_CreateObject();
   if (o) {
     cJSON_AddItemToObject(o, "year", counter_json(&year, (size_t)-1));
     cJSON_AddItemToObject(o, "region", counter_json(&region, (size_t)-1));
     cJSON_AddItemToObject(o, "type", counter_json(&type, (size_t)-1));
-    cJSON_AddItemToObject(o, "project", counter_json(&project, 20));
+    cJSON_AddItemToObject(o, "project", counter_json(&project, PROJECTS_SHOWN));
   }
   counter_free(&year);
   counter_free(&region);
   counter_free(&type);
   counter_free(&project);
-  return o;
+  if (!rc && !o) rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+  *out = o;
+  return rc;
+}
+
+/* PS_CHECK_FACETS set (tests): the facets are counted from the records
+ * too, and a difference fails the answer. */
+static int check_facets;
+static pthread_once_t check_once = PTHREAD_ONCE_INIT;
+static void check_read(void) { check_facets = getenv("PS_CHECK_FACETS") != NULL; }
+
+int ps_browse_facets(const ps_index *ix, const uint32_t *docids, size_t n, cJSON **out,
+                     ps_error *err) {
+  int rc = facets(ix, docids, n, 0, out, err);
+  pthread_once(&check_once, check_read);
+  cJSON *again = NULL;
+  if (rc == PS_OK && check_facets && (rc = facets(ix, docids, n, 1, &again, err)) == PS_OK &&
+      !cJSON_Compare(*out, again, 1)) {
+    char *a = cJSON_PrintUnformatted(*out), *b = cJSON_PrintUnformatted(again);
+    rc = ps_error_set(err, PS_ERR_CORRUPT, "PS_CHECK_FACETS: %.400s differs from the records' %.400s",
+                      a ? a : "?", b ? b : "?");
+    free(a), free(b);
+  }
+  cJSON_Delete(again);
+  if (rc) cJSON_Delete(*out), *out = NULL;
+  return rc;
 }
 
 char *ps_browse_facets_line(const cJSON *facets) {
@@ -219,14 +354,15 @@ void ps_browse_sort_timeline(ps_results *r) {
 
 /* ---- near-duplicates ---- */
 
-/* The sorted, distinct hashes of the 4-character windows of a hit's
- * normalised text (the whole text when shorter). */
-/* A paragraph's distinct 4-character shingles (sorted hashes) and a
+/* A paragraph's distinct 4-character shingles (hashes of the windows of
+ * its normalised text, the whole text when shorter; sorted only once a
+ * comparison needs them: most pairs are told apart by the sketch) and a
  * 1024-bit sketch of them: bit h % 1024 for every shingle h. */
 #define SKETCH_WORDS 16
 typedef struct shingles {
   uint32_t *h;
   size_t n;
+  int sorted;
   uint64_t sketch[SKETCH_WORDS];
 } shingles;
 
@@ -291,11 +427,25 @@ static int make_shingles(const ps_hit *hit, shingles *out) {
     out->h[out->n++] = (uint32_t)(h >> 32);
   }
   free(starts);
-  sort_u32(out->h, out->n);
-  size_t m = 0;
-  for (size_t i = 0; i < out->n; i++)
-    if (!m || out->h[i] != out->h[m - 1]) out->h[m++] = out->h[i];
+  /* distinct ones, by a table (0 marks a free slot: the hash 0 apart) */
+  size_t cap = 16, m = 0;
+  while (cap < 2 * out->n) cap <<= 1;
+  uint32_t *tab = calloc(cap, sizeof *tab);
+  if (!tab) return PS_ERR_NOMEM;
+  int zero = 0;
+  for (size_t i = 0; i < out->n; i++) {
+    uint32_t x = out->h[i];
+    if (!x) {
+      if (!zero) zero = 1, out->h[m++] = 0;
+      continue;
+    }
+    size_t j = x & (cap - 1); /* (x is a hash already) */
+    while (tab[j] && tab[j] != x) j = (j + 1) & (cap - 1);
+    if (!tab[j]) tab[j] = x, out->h[m++] = x;
+  }
+  free(tab);
   out->n = m;
+  out->sorted = 0;
   memset(out->sketch, 0, sizeof out->sketch);
   for (size_t i = 0; i < m; i++) out->sketch[(out->h[i] >> 6) % SKETCH_WORDS] |= 1ull << (out->h[i] & 63);
   return PS_OK;
@@ -331,7 +481,9 @@ static size_t missing_at_least(const shingles *a, const shingles *b) {
 #endif
 
 /* Share of the smaller set contained in the larger. */
-static double containment(const shingles *a, const shingles *b) {
+static double containment(shingles *a, shingles *b) {
+  if (!a->sorted) sort_u32(a->h, a->n), a->sorted = 1;
+  if (!b->sorted) sort_u32(b->h, b->n), b->sorted = 1;
   size_t i = 0, j = 0, common = 0, small = a->n < b->n ? a->n : b->n;
   if (!small) return 0;
   while (i < a->n && j < b->n) {

@@ -43,6 +43,8 @@ struct ps_index {
   ps_file_info *files;     /* sorted by path */
   size_t n_files;
   uint32_t *by_no;         /* indices into files, sorted by file_no */
+  uint32_t *by_first;      /* indices into files, sorted by first docid */
+  int project_hashes;      /* readers: every paragraph has PS_SLOT_PROJECTS */
   dead_range *dead;        /* sorted by first */
   size_t n_dead;
   size_t dead_total;
@@ -365,13 +367,21 @@ static int cmp_no(const void *a, const void *b, void *files) {
   return x < y ? -1 : x > y;
 }
 
+static int cmp_first(const void *a, const void *b, void *files) {
+  const ps_file_info *f = files;
+  uint32_t x = f[*(const uint32_t *)a].first, y = f[*(const uint32_t *)b].first;
+  return x < y ? -1 : x > y;
+}
+
 static void registry_free(ps_index *ix) {
   for (size_t i = 0; i < ix->n_files; i++) file_info_clear(&ix->files[i]);
   free(ix->files);
   free(ix->by_no);
+  free(ix->by_first);
   free(ix->dead);
   ix->files = NULL;
   ix->by_no = NULL;
+  ix->by_first = NULL;
   ix->dead = NULL;
   ix->n_files = ix->n_dead = ix->dead_total = 0;
 }
@@ -389,8 +399,15 @@ static int registry_load(ps_index *ix, ps_error *err) {
   else if (rc) return xerr(ix, rc, "reading superseded ranges", err);
   if (rc) return rc;
   ix->by_no = malloc((ix->n_files + 1) * sizeof *ix->by_no);
-  if (!ix->by_no) return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+  ix->by_first = malloc((ix->n_files + 1) * sizeof *ix->by_first);
+  if (!ix->by_no || !ix->by_first) return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
   ix_sort_files(ix->files, ix->n_files, ix->by_no);
+  for (size_t i = 0; i < ix->n_files; i++) ix->by_first[i] = (uint32_t)i;
+  qsort_r(ix->by_first, ix->n_files, sizeof *ix->by_first, cmp_first, ix->files);
+  char *flag = NULL;
+  if ((rc = meta_get(ix, "ps:project_hashes", &flag, err))) return rc;
+  ix->project_hashes = strcmp(flag, "1") == 0;
+  free(flag);
   return PS_OK;
 }
 
@@ -412,6 +429,8 @@ static int check_scheme(ps_index *ix, ps_error *err) {
     if (fresh && ix->writable) {
       rc = meta_set(ix, "ps:scheme", PS_TOK_SCHEME, err);
       if (rc == PS_OK) rc = meta_set(ix, "ps:layout", PS_INDEX_LAYOUT, err);
+      /* every paragraph of this database will have the value */
+      if (rc == PS_OK) rc = meta_set(ix, "ps:project_hashes", "1", err);
     } else if (fresh) {
       rc = ps_error_set(err, PS_ERR_NOTFOUND,
                         "%s: the database is empty; index documents with policy-index first",
@@ -698,6 +717,9 @@ typedef struct term_ctx {
   size_t buf_len, buf_cap;
   term_ref *refs;
   size_t n_refs, cap_refs;
+  /* the value PS_SLOT_PROJECTS: the names' hashes, 8 bytes each */
+  unsigned char *hashes;
+  size_t hashes_len, hashes_cap;
 } term_ctx;
 
 static int add_term_cb(void *vctx, const char *t, size_t n) {
@@ -789,6 +811,15 @@ static int add_project_cb(void *vctx, const char *name, size_t n, int kind) {
     c->names[c->names_len++] = '\n';
     c->names[c->names_len] = '\0';
   }
+  if (c->hashes_len + 8 > c->hashes_cap) {
+    size_t cap = c->hashes_cap ? c->hashes_cap * 2 : 64;
+    unsigned char *nb = realloc(c->hashes, cap);
+    if (!nb) return PS_ERR_NOMEM;
+    c->hashes = nb;
+    c->hashes_cap = cap;
+  }
+  uint64_t h = ps_hash64(name, n);
+  for (int i = 0; i < 8; i++) c->hashes[c->hashes_len++] = (unsigned char)(h >> (8 * i));
   return add_filter(c->doc, 'P', name, n);
 }
 
@@ -801,7 +832,7 @@ static int add_project_cb(void *vctx, const char *name, size_t n, int kind) {
  * there are none). */
 static int build_doc(ps_xdoc *doc, const ps_store_rec *rec, const ps_file_info *f,
                      const ps_norm *region, size_t *terms, char **names) {
-  term_ctx tc = {doc, 0, NULL, 0, 0, names != NULL, NULL, 0, 0, NULL, 0, 0};
+  term_ctx tc = {.doc = doc, .want_names = names != NULL};
   ps_xdoc_clear(doc);
   int rc = ps_tok_index_terms(rec->norm, rec->norm_len, add_term_cb, &tc);
   if (rc == PS_OK) rc = add_gathered_terms(&tc);
@@ -811,6 +842,9 @@ static int build_doc(ps_xdoc *doc, const ps_store_rec *rec, const ps_file_info *
   if (rc == PS_OK) rc = add_filter_list(doc, 'T', f->types);
   if (rc == PS_OK && region->len) rc = add_filter(doc, 'R', region->text, region->len);
   if (rc == PS_OK) rc = ps_proj_extract(rec->text, rec->text_len, add_project_cb, &tc);
+  if (rc == PS_OK && tc.hashes_len)
+    rc = ps_xdoc_set_value(doc, PS_SLOT_PROJECTS, (const char *)tc.hashes, tc.hashes_len);
+  free(tc.hashes);
   if (rc == PS_OK) {
     char date[16] = "";
     if (strlen(f->date) >= 10)
@@ -1342,7 +1376,7 @@ int ps_index_para(const ps_index *ix, uint32_t docid, ps_store_rec *out) {
 }
 
 void ps_index_para_hint(const ps_index *ix, const void *items, size_t stride, size_t i,
-                        size_t n) {
+                        size_t n, int part) {
   enum { AHEAD = 24 };
   if (ix->sh) return;
   const unsigned char *base = items;
@@ -1351,9 +1385,43 @@ void ps_index_para_hint(const ps_index *ix, const void *items, size_t stride, si
     if (k < n) {
       uint32_t docid;
       memcpy(&docid, base + k * stride, sizeof docid);
-      ps_store_prefetch(ix->store, docid, stage);
+      ps_store_prefetch(ix->store, docid, stage == 2 ? part : stage);
     }
   }
+}
+
+const ps_file_info *ps_index_file_of(const ps_index *ix, uint32_t docid) {
+  if (ix->sh) return NULL;
+  size_t lo = 0, hi = ix->n_files; /* the last file starting at or before docid */
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (ix->files[ix->by_first[mid]].first <= docid) lo = mid + 1;
+    else hi = mid;
+  }
+  const ps_file_info *f = lo ? &ix->files[ix->by_first[lo - 1]] : NULL;
+  return f && docid - f->first < f->count ? f : NULL;
+}
+
+typedef struct hashes_walk {
+  ps_index_hashes_fn fn;
+  void *ctx;
+  int rc; /* what fn stopped the walk with */
+} hashes_walk;
+
+static int hashes_value(void *ctx, unsigned docid, const char *val, size_t len) {
+  hashes_walk *w = ctx;
+  return w->rc = w->fn(w->ctx, docid, (const unsigned char *)val, len / 8);
+}
+
+int ps_index_project_hashes(const ps_index *ix, const uint32_t *docids, size_t n,
+                            ps_index_hashes_fn fn, void *ctx, ps_error *err) {
+  if (ix->sh || !ix->project_hashes)
+    return ps_error_set(err, PS_ERR_NOTFOUND, "%s: no project hashes in this database",
+                        ix->dir);
+  hashes_walk w = {fn, ctx, 0};
+  int rc = ps_xdb_values(ix->xdb, PS_SLOT_PROJECTS, docids, n, hashes_value, &w);
+  if (rc && !w.rc) return xerr((ps_index *)ix, rc, "reading project hashes", err);
+  return rc;
 }
 
 const ps_file_info *ps_index_file_by_no(const ps_index *ix, uint32_t file_no) {

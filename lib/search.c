@@ -631,12 +631,9 @@ static int docset_add(void *ctx, unsigned docid) {
   return 0;
 }
 
-/* Every match of q (weighing at least min_weight under weighting, when
- * min_weight > 0) into d, sized here (the caller frees d->bits, also on
- * failure).  Without a cutoff the matches are only walked (a decider
- * takes them); with one, Xapian lists those that weigh enough. */
-static int docset_fill(ps_index *ix, const ps_xq *q, int weighting, double min_weight, docset *d,
-                       ps_error *err) {
+/* Every match of q into d, sized here (the caller frees d->bits, also on
+ * failure): the matches are only walked, a decider takes them. */
+static int docset_fill(ps_index *ix, const ps_xq *q, docset *d, ps_error *err) {
   ps_xdb_stats st;
   ps_xdb_stats_get(ps_index_xdb(ix), &st);
   d->n_bits = (size_t)st.lastdocid + 1;
@@ -645,20 +642,12 @@ static int docset_fill(ps_index *ix, const ps_xq *q, int weighting, double min_w
   ps_xsearch s;
   ps_xsearch_init(&s);
   s.query = q;
-  s.weighting = weighting;
-  if (min_weight > 0) {
-    s.max = st.lastdocid ? st.lastdocid : 1;
-    s.check_at_least = 1; /* no count needed */
-    s.min_weight = min_weight;
-  } else {
-    s.max = 0;
-    s.decider = docset_add;
-    s.decider_ctx = d;
-  }
+  s.weighting = PS_XW_BOOL;
+  s.max = 0;
+  s.decider = docset_add;
+  s.decider_ctx = d;
   ps_xresult xr = {0};
   int rc = ps_xdb_search(ps_index_xdb(ix), &s, &xr);
-  if (rc == PS_OK)
-    for (size_t i = 0; i < xr.n; i++) docset_add(d, xr.matches[i].docid);
   ps_xresult_free(&xr);
   if (rc) return ps_error_set(err, rc, "search failed: %s", ps_xdb_errmsg(ps_index_xdb(ix)));
   return PS_OK;
@@ -1259,8 +1248,7 @@ static int feedback_terms(ps_index *ix, const ps_query *pq, const strvec *syn,
 typedef struct rel_ctx {
   const ps_index *ix;
   const ps_query *pq;
-  const uint32_t *excl;  /* the exact hits, sorted */
-  size_t n_excl;
+  docset exact;          /* the exact hits */
   const strvec *syn;     /* synonym phrases */
   int exclusions;        /* the query excludes words or has doc:/title:/section: */
   int all_enough;        /* R_FB_MIN <= 0: every candidate has enough bigrams */
@@ -1318,7 +1306,7 @@ static int related_matches(rel_ctx *c, uint32_t docid) {
       c->wrong = docid;
   }
   if (!enough && !c->all_maybe && !docset_has(&c->maybe, docid)) return 0;
-  if (bsearch(&docid, c->excl, c->n_excl, sizeof *c->excl, cmp_u32)) return 0;
+  if (docset_has(&c->exact, docid)) return 0;
   if (enough && !c->exclusions) return 1;
   ps_store_rec rec;
   if (ps_index_para(c->ix, docid, &rec) != PS_OK) return 0;
@@ -1339,6 +1327,29 @@ static int related_matches(rel_ctx *c, uint32_t docid) {
 
 static int rel_decider(void *ctx, unsigned docid) {
   return related_matches(ctx, docid);
+}
+
+/* The number of related paragraphs from the sets, when every related
+ * paragraph is in one (R_FB_MIN > 0, every word and synonym has terms) and
+ * no field filter restricts them (1; else 0: Xapian's pass must count).
+ * Each member is decided as that pass decides its candidates (the matches
+ * of the OR of the sets' terms: exactly their members), without weighing
+ * the OR's postings. */
+static int count_related(rel_ctx *c, size_t *total) {
+  if (c->all_enough || c->all_maybe || c->pq->n_filters) return 0;
+  const docset *s[3] = {&c->enough, &c->proven, &c->maybe};
+  size_t words = 0, n = 0;
+  for (int k = 0; k < 3; k++)
+    if (s[k]->bits && s[k]->n_bits / 64 + 1 > words) words = s[k]->n_bits / 64 + 1;
+  for (size_t w = 0; w < words; w++) {
+    uint64_t m = 0;
+    for (int k = 0; k < 3; k++)
+      if (s[k]->bits && w <= s[k]->n_bits / 64) m |= s[k]->bits[w];
+    for (; m; m &= m - 1)
+      n += related_matches(c, (uint32_t)(w * 64 + (unsigned)__builtin_ctzll(m))) != 0;
+  }
+  *total = n;
+  return 1;
 }
 
 /* The AND of the terms of normalised text t (NULL if it has none or when
@@ -1389,9 +1400,42 @@ done:
   return q;
 }
 
+typedef struct coord_count {
+  unsigned char *n; /* per docid, saturating at 255 */
+  size_t size;
+} coord_count;
+
+static int coord_posting(void *ctx, unsigned docid, unsigned wdf) {
+  (void)wdf;
+  coord_count *c = ctx;
+  if (docid < c->size && c->n[docid] < 255) c->n[docid]++;
+  return 0;
+}
+
+/* The paragraphs holding at least `need` of the terms t[0..n) (a term
+ * listed twice counts twice) into d, sized here (the caller frees d->bits,
+ * also on failure): each term's postings counted per docid.  Xapian's
+ * matcher with a coordinate weight cut at `need` finds the same set, ten
+ * times slower (it weighs every candidate of the OR). */
+static int coord_set(ps_index *ix, const strvec *t, double need, docset *d, ps_error *err) {
+  ps_xdb_stats st;
+  ps_xdb_stats_get(ps_index_xdb(ix), &st);
+  coord_count c = {calloc((size_t)st.lastdocid + 1, 1), (size_t)st.lastdocid + 1};
+  d->n_bits = c.size;
+  d->bits = calloc(d->n_bits / 64 + 1, sizeof *d->bits);
+  int rc = !c.n || !d->bits ? ps_error_set(err, PS_ERR_NOMEM, "out of memory") : PS_OK;
+  for (size_t i = 0; rc == PS_OK && i < t->n; i++)
+    if ((rc = ps_xdb_postings(ps_index_xdb(ix), t->s[i], t->len[i], coord_posting, &c)))
+      rc = ps_error_set(err, rc, "reading postings failed: %s", ps_xdb_errmsg(ps_index_xdb(ix)));
+  for (size_t k = 0; rc == PS_OK && k < c.size; k++)
+    if (c.n[k] >= need) d->bits[k / 64] |= 1ull << (k % 64);
+  free(c.n);
+  return rc;
+}
+
 /* The sets behind related_matches: paragraphs with R_FB_MIN of the
- * expansion bigrams (duplicates count twice, as in the text), by Xapian's
- * coordinate weight (one point per matching term) cut at R_FB_MIN; and the
+ * expansion bigrams (duplicates count twice, as in the text), counted from
+ * their postings (coord_set); and the
  * candidates of the words (of several) and synonyms, as proven by their
  * terms or only maybe.  Also whether the query has exclusions. */
 static int related_sets(ps_index *ix, const ps_query *pq, const strvec *syn, const strvec *bg,
@@ -1405,11 +1449,11 @@ static int related_sets(ps_index *ix, const ps_query *pq, const strvec *syn, con
       c->exclusions = 1;
   }
   int rc = PS_OK, nomem = 0;
-  xq_vec bgq = {0}, proven = {0}, maybe = {0};
+  xq_vec proven = {0}, maybe = {0};
   double need = ceil(R[R_FB_MIN]);
   c->all_enough = need <= 0;
-  if (!c->all_enough && (double)bg->n >= need)
-    for (size_t i = 0; i < bg->n; i++) xq_push(&bgq, ps_xq_term(bg->s[i], bg->len[i], 1), 1);
+  if (!c->all_enough && (double)bg->n >= need && (rc = coord_set(ix, bg, need, &c->enough, err)))
+    return rc;
   size_t nw = pq->n_words > 1 ? pq->n_words : 0;
   for (size_t i = 0; i < nw + syn->n; i++) {
     const char *t = i < nw ? pq->words[i].norm : syn->s[i - nw];
@@ -1420,13 +1464,13 @@ static int related_sets(ps_index *ix, const ps_query *pq, const strvec *syn, con
     else if (!q) c->all_maybe = 1; /* no terms: only the text tells */
     else xq_push(exact ? &proven : &maybe, q, 1);
   }
-  if (nomem || bgq.nomem || proven.nomem || maybe.nomem) {
+  if (nomem || proven.nomem || maybe.nomem) {
     rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
     goto done;
   }
-  xq_vec *vs[3] = {&bgq, &proven, &maybe};
-  docset *ds[3] = {&c->enough, &c->proven, &c->maybe};
-  for (int k = 0; k < 3 && rc == PS_OK; k++) {
+  xq_vec *vs[2] = {&proven, &maybe};
+  docset *ds[2] = {&c->proven, &c->maybe};
+  for (int k = 0; k < 2 && rc == PS_OK; k++) {
     if (!vs[k]->n) continue;
     ps_xq *q = ps_xq_op(PS_XQ_OR, vs[k]->q, vs[k]->n, 0); /* takes the subqueries */
     vs[k]->n = 0;
@@ -1434,13 +1478,12 @@ static int related_sets(ps_index *ix, const ps_query *pq, const strvec *syn, con
       rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
       break;
     }
-    rc = k == 0 ? docset_fill(ix, q, PS_XW_COORD, need - 0.5, ds[k], err)
-                : docset_fill(ix, q, PS_XW_BOOL, 0, ds[k], err);
+    rc = docset_fill(ix, q, ds[k], err);
     ps_xq_free(q);
   }
 done:
-  for (int k = 0; k < 3; k++) {
-    xq_vec *v = k == 0 ? &bgq : k == 1 ? &proven : &maybe;
+  for (int k = 0; k < 2; k++) {
+    xq_vec *v = k == 0 ? &proven : &maybe;
     for (size_t i = 0; i < v->n; i++) ps_xq_free(v->q[i]);
     free(v->q);
   }
@@ -1517,11 +1560,17 @@ static int expand(ps_index *ix, const ps_query *pq, const cand *exact, size_t n_
   memset(&c, 0, sizeof c);
   c.ix = ix;
   c.pq = pq;
-  c.excl = excl;
-  c.n_excl = n_exact;
   c.syn = &syn;
   c.bg = &bg;
   pthread_once(&check_once, check_read);
+  ps_xdb_stats st;
+  ps_xdb_stats_get(ps_index_xdb(ix), &st);
+  c.exact.n_bits = (size_t)st.lastdocid + 1;
+  if (!(c.exact.bits = calloc(c.exact.n_bits / 64 + 1, sizeof *c.exact.bits))) {
+    rc = PS_ERR_NOMEM;
+    goto rel_done;
+  }
+  for (size_t i = 0; i < n_exact; i++) docset_add(&c.exact, excl[i]);
   if ((rc = related_sets(ix, pq, &syn, &bg, &c, err))) goto rel_done;
   /* The best `want` by score, and how many there are in all.  A score is
    * the weight, halved for a short paragraph: Xapian's best by weight are
@@ -1529,12 +1578,12 @@ static int expand(ps_index *ix, const ps_query *pq, const cand *exact, size_t n_
    * among them (nothing unseen can reach it); else one more pass takes
    * every match weighing that much (a weight cutoff).  The first pass
    * counts them all. */
-  ps_xdb_stats st;
-  ps_xdb_stats_get(ps_index_xdb(ix), &st);
+  /* counted from the sets when they can tell: then only a page is fetched */
+  int counted = count_related(&c, total);
   /* (a penalty above 1 would raise scores over weights: then all of them) */
   size_t fetch = !want ? 0 : R[R_SHORT_PEN] <= 1 ? want * 2 + 16 : SIZE_MAX;
   double min_w = 0;
-  for (int pass = 0; rc == PS_OK; pass++) {
+  for (int pass = 0; rc == PS_OK && !(counted && !want); pass++) {
     ps_xsearch s;
     ps_xsearch_init(&s);
     s.query = xq;
@@ -1542,13 +1591,14 @@ static int expand(ps_index *ix, const ps_query *pq, const cand *exact, size_t n_
     set_bm25(&s);
     s.decider = rel_decider;
     s.decider_ctx = &c;
-    if (pass) s.min_weight = min_w, s.check_at_least = 1; /* (counted already) */
+    if (pass) s.min_weight = min_w;
+    if (pass || counted) s.check_at_least = 1; /* (counted already) */
     ps_xresult_free(&xr);
     if ((rc = ps_xdb_search(ps_index_xdb(ix), &s, &xr))) {
       rc = ps_error_set(err, rc, "search failed: %s", ps_xdb_errmsg(ps_index_xdb(ix)));
       break;
     }
-    if (!pass) *total = xr.total_lower;
+    if (!pass && !counted) *total = xr.total_lower;
     free(r);
     nr = xr.n;
     if (!(r = malloc((nr + 1) * sizeof *r))) {
@@ -1575,6 +1625,7 @@ static int expand(ps_index *ix, const ps_query *pq, const cand *exact, size_t n_
                       "PS_CHECK_RELATED: paragraph %u is related by its text but not by the "
                       "postings, or the other way", c.wrong);
 rel_done:
+  free(c.exact.bits);
   free(c.enough.bits);
   free(c.proven.bits);
   free(c.maybe.bits);
@@ -1679,7 +1730,7 @@ static int junctions(ps_index *ix, const ps_query *pq, docset *d, int *all, ps_e
     for (size_t i = 0; i < v.n; i++) ps_xq_free(v.q[i]);
   free(v.q);
   if (!q) return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
-  int rc = docset_fill(ix, q, PS_XW_BOOL, 0, d, err);
+  int rc = docset_fill(ix, q, d, err);
   ps_xq_free(q);
   if (rc == PS_OK) *all = 0;
   return rc;
@@ -1760,7 +1811,7 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
   docset acc = {NULL, 0}; /* the verified matches */
   ps_xq *cq = NULL; /* a cheaper candidate query for verified words */
   unsigned damaged = 0; /* a paragraph whose stored record does not read */
-  ps_search_opts o = {0, 10, 0, 0, 0};
+  ps_search_opts o = {.limit = 10};
   if (opts) o = *opts;
   rank_tune();
   ps_results *res = calloc(1, sizeof *res);
@@ -1806,7 +1857,7 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
     /* the candidates of a verified word: its rarest terms are enough */
     if (v.any_check && pq->root->type == PS_QN_WORD)
       cq = rarest_terms_query(ix, pq->root->word.norm, pq->root->word.norm_len, 2);
-    if (o.limit == 0 && !want_related) {
+    if (o.limit == 0 && !want_related && !o.want_matches) {
       /* the total alone: counted by Xapian with the same check, nothing
        * fetched or scored */
       if (count_by_termfreq(ix, pq, clean, &res->total)) goto page;
@@ -1901,7 +1952,7 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
           if (prune && !(c->score == -1 && c->key == UINT64_MAX)) heap_offer(heap, &n_heap, need, c);
           continue;
         }
-        ps_index_para_hint(ix, ex, sizeof *ex, scored, n_ex);
+        ps_index_para_hint(ix, ex, sizeof *ex, scored, n_ex, PS_HINT_TEXT);
         /* ruled out by the bound: before the paragraph is read if it can
          * (the title from the file's docids, the phrase from the words'
          * junctions: made once, when the bound first may rule a match out),
@@ -1962,14 +2013,15 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
         fetch = fetch <= res->total / 8 ? fetch * 8 : 0;
       }
     }
-    /* Every exact match listed (a full answer's facets count them all) or
-     * known (related hits must not be exact ones), when the passes fetched
-     * only the best: the others follow, unranked, in docid order. */
-    if (n_ex < res->total && (want_related || page_end > need) &&
+    /* Every exact match listed (for a page past the ranked ones), known
+     * (related hits must not be exact ones) or handed over (facets), when
+     * the passes fetched only the best: the others follow, unranked, in
+     * docid order. */
+    if (n_ex < res->total && (want_related || page_end > need || o.want_matches) &&
         (rc = complete_matches(ix, xq, &v, v.any_check ? &acc : NULL, &ex, &n_ex, &excl, err)))
       goto done;
     qsort(ex, scored, sizeof *ex, cmp_cand);
-    if (want_related) qsort(excl, n_ex, sizeof *excl, cmp_u32);
+    if (want_related || o.want_matches) qsort(excl, n_ex, sizeof *excl, cmp_u32);
     /* related hits (queries with words only; filters restrict them too) */
     /* related hits come after every exact one: only those a page or the
      * first `need` can reach are ranked, the others only counted */
@@ -1978,6 +2030,7 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
         (rc = expand(ix, pq, ex, n_ex, excl, rel_want, &rel, &n_rel, &rel_total, err)))
       goto done;
     res->related_total = rel_total;
+    if (o.want_matches) res->matches = excl, res->n_matches = n_ex, excl = NULL;
     size_t all = n_ex + n_rel, first = o.offset < all ? o.offset : all;
     size_t n = all - first < o.limit ? all - first : o.limit;
     if (n) {
@@ -2062,6 +2115,7 @@ void ps_results_free(ps_results *r) {
   if (!r) return;
   for (size_t i = 0; i < r->n_hits; i++) free(r->hits[i].highlights), free(r->hits[i].text);
   free(r->hits);
+  free(r->matches);
   free(r->query);
   free(r);
 }

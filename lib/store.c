@@ -323,6 +323,13 @@ void ps_store_prefetch(const ps_store *st, uint32_t docid, int stage) {
     for (size_t i = 0; i < 128 && off + i < st->dat_len; i += 64) __builtin_prefetch(p + i);
     return;
   }
+  if (stage == 3) { /* the project names, after the text, its patch and the section */
+    if (!get_u32(p + 28)) return;
+    uint64_t at = off + HEADER_WORDS * 4 + (uint64_t)get_u32(p + 12) + 1 + get_u32(p + 20) +
+                  (get_u32(p + 4 * SECTION_BACK) ? 0 : (uint64_t)get_u32(p + 24) + 1);
+    if (at < st->dat_len) __builtin_prefetch(st->dat_map + at);
+    return;
+  }
   /* the rest of the normalised text (what a scan for a word reads) */
   uint64_t end = off + HEADER_WORDS * 4 + get_u32(p + 12);
   if (end > st->dat_len) end = st->dat_len;

@@ -172,7 +172,7 @@ static void verify_blocks(vpipe *p) {
     pthread_mutex_unlock(&p->mu);
     int reads = p->v->any_check; /* (else only whether each is current: no record read) */
     for (size_t k = 0; k < n; k++) {
-      if (reads) ps_index_para_hint(p->v->ix, d, sizeof *d, k, n);
+      if (reads) ps_index_para_hint(p->v->ix, d, sizeof *d, k, n, PS_HINT_TEXT);
       ok[k] = (unsigned char)ps_verify_para(p->v, d[k]);
     }
   }

@@ -386,6 +386,24 @@ int ps_xdb_postings(ps_xdb *db, const char *term, size_t len, ps_xdb_posting_fn 
   })
 }
 
+int ps_xdb_values(ps_xdb *db, unsigned slot, const unsigned *docids, size_t n,
+                  ps_xdb_value_fn fn, void *ctx) {
+  GUARD(db, {
+    Xapian::Database &d = db->db();
+    Xapian::ValueIterator it = d.valuestream_begin(slot);
+    const Xapian::ValueIterator end = d.valuestream_end(slot);
+    for (size_t i = 0; i < n && it != end; i++) {
+      if (it.get_docid() < docids[i]) it.skip_to(docids[i]);
+      if (it == end) break;
+      if (it.get_docid() != docids[i]) continue;
+      const std::string v = *it;
+      int rc = fn(ctx, docids[i], v.data(), v.size());
+      if (rc) return rc;
+    }
+    return PS_OK;
+  })
+}
+
 ps_xq *ps_xq_term(const char *term, size_t len, unsigned wqf) {
   GUARD_NULL({ return new ps_xq{Xapian::Query(std::string(term, len), wqf ? wqf : 1)}; })
 }
@@ -515,8 +533,6 @@ int ps_xdb_search(ps_xdb *db, const ps_xsearch *s, ps_xresult *out) {
     enq.set_query(s->query->q);
     if (s->weighting == PS_XW_BOOL) {
       enq.set_weighting_scheme(Xapian::BoolWeight());
-    } else if (s->weighting == PS_XW_COORD) {
-      enq.set_weighting_scheme(Xapian::CoordWeight());
     } else if (s->k1 != 0 || s->b != 0) {
       enq.set_weighting_scheme(
           Xapian::BM25Weight(s->k1, s->k2, s->k3 != 0 ? s->k3 : 1, s->b, s->min_normlen));

@@ -41,6 +41,18 @@ def main():
                 want_types[t] = want_types.get(t, 0) + 1
         check(f.get('type') == want_types, 'type facet')
         check(sum(f.get('region', {}).values()) == res['total'], 'region facet sums to total')
+        # projects: counted from hashes in Xapian's values, named from the
+        # store; the 20 largest counts, ties by name, as every hit's list says
+        for q in ('通武廊', '京津', '发展', '湿地 -公园', '武清 year:2024'):
+            rc, out, err = run(ps, '--db', db, '--json', '--limit', '1', '--', q)
+            got = json.loads(out)['facets']['project']
+            rc, out, err = run(ps, '--db', db, '--json', '--all', '--exact', '--', q)
+            want = {}
+            for h in json.loads(out)['hits']:
+                for p in h['projects']:
+                    want[p] = want.get(p, 0) + 1
+            top = sorted(want.items(), key=lambda kv: (-kv[1], kv[0].encode()))[:20]
+            check(list(got.items()) == top, f'{q}: project facet {list(got.items())[:5]}... vs {top[:5]}...')
         rc, out, err = run(ps, '--db', db, '--limit', '1', '通武廊')
         check('|' in out.splitlines()[-1] and '2024' in out.splitlines()[-1],
               'terminal: facet summary line')

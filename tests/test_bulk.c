@@ -60,7 +60,7 @@ static long total(const char *q) {
   ps_error err;
   ps_error_clear(&err);
   if (ps_index_open(g_db, PS_INDEX_READ, &ix, &err) != PS_OK) return -1;
-  ps_search_opts o = {0, 10, 1, 0, 0};
+  ps_search_opts o = {.limit = 10, .exact = 1};
   long t = ps_search(ix, q, &o, &r, &err) == PS_OK ? (long)r->total : -1;
   ps_results_free(r);
   ps_index_close(ix);

@@ -190,7 +190,7 @@ static void test_shards(void) {
     CHECK_INT(ps_index_reopen(r, &changed, &err), PS_OK);
     CHECK(changed);
     ps_results *res2 = NULL;
-    ps_search_opts o = {0, 100, 1, 0, 0};
+    ps_search_opts o = {.limit = 100, .exact = 1};
     CHECK_INT(ps_search(r, "京津", &o, &res2, &err), PS_OK);
     if (res2) CHECK_INT(res2->total, 3);
     ps_results_free(res2);

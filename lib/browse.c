@@ -1,6 +1,8 @@
-/* browse.c: facets, timeline order and date order over the exact hits of a
- * query (see ps_browse.h).  Everything here works on a ps_results that
- * holds every exact hit, so the counts are exact too. */
+/* browse.c: facets, timeline order, date order and near-duplicate
+ * collapsing over the exact hits of a query (see ps_browse.h).  Facets count
+ * the docids of every exact hit (so the counts are exact) without reading
+ * their paragraphs where the database allows; the orders work on a
+ * ps_results that holds every exact hit. */
 #include "ps_browse.h"
 
 #include <pthread.h>

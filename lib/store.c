@@ -280,6 +280,17 @@ static uint64_t slot_offset(const ps_store *st, uint32_t docid) {
   return off;
 }
 
+/* Where a record's section path lies (after its header, text and patch),
+ * and where its project names do (after the section, unless the section
+ * refers back to an earlier record's). */
+static uint64_t section_at(const unsigned char *p, uint64_t off) {
+  return off + HEADER_WORDS * 4 + (uint64_t)get_u32(p + 12) + 1 + get_u32(p + 20);
+}
+
+static uint64_t projects_at(const unsigned char *p, uint64_t off) {
+  return section_at(p, off) + (get_u32(p + 4 * SECTION_BACK) ? 0 : (uint64_t)get_u32(p + 24) + 1);
+}
+
 int ps_store_get(const ps_store *st, uint32_t docid, ps_store_rec *out) {
   if ((uint64_t)docid * 8 + 8 > st->idx_len || docid == 0) return PS_ERR_NOTFOUND;
   uint64_t off = slot_offset(st, docid);
@@ -295,9 +306,8 @@ int ps_store_get(const ps_store *st, uint32_t docid, ps_store_rec *out) {
   out->projects_len = get_u32(p + 28);
   uint32_t back = get_u32(p + 4 * SECTION_BACK);
   out->norm_map = NULL;
-  uint64_t sec_at = off + HEADER_WORDS * 4 + (uint64_t)out->norm_len + 1 + out->patch_len;
-  uint64_t sec_bytes = back ? 0 : (uint64_t)out->section_len + 1;
-  if (sec_at + sec_bytes + out->projects_len + 1 > st->dat_len) return PS_ERR_CORRUPT;
+  uint64_t sec_at = section_at(p, off), proj_at = projects_at(p, off);
+  if (proj_at + out->projects_len + 1 > st->dat_len) return PS_ERR_CORRUPT;
   /* (a referred section lies wholly before this record; strings of a
    * damaged file still end inside the mapping: every record ends in NULs) */
   if (back && (back > off || off - back + out->section_len >= off)) return PS_ERR_CORRUPT;
@@ -306,7 +316,7 @@ int ps_store_get(const ps_store *st, uint32_t docid, ps_store_rec *out) {
   out->text = NULL;
   out->patch = (const unsigned char *)s + out->norm_len + 1;
   out->section = (const char *)st->dat_map + (back ? off - back : sec_at);
-  out->projects = (const char *)st->dat_map + sec_at + sec_bytes;
+  out->projects = (const char *)st->dat_map + proj_at;
   return PS_OK;
 }
 
@@ -325,8 +335,7 @@ void ps_store_prefetch(const ps_store *st, uint32_t docid, int stage) {
   }
   if (stage == 3) { /* the project names, after the text, its patch and the section */
     if (!get_u32(p + 28)) return;
-    uint64_t at = off + HEADER_WORDS * 4 + (uint64_t)get_u32(p + 12) + 1 + get_u32(p + 20) +
-                  (get_u32(p + 4 * SECTION_BACK) ? 0 : (uint64_t)get_u32(p + 24) + 1);
+    uint64_t at = projects_at(p, off);
     if (at < st->dat_len) __builtin_prefetch(st->dat_map + at);
     return;
   }

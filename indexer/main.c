@@ -20,8 +20,10 @@
  * files being parsed ahead, Xapian's commit (measured on bench/ corpora). */
 #define FIXED_MEMORY 96 /* MB */
 
+/* The signal that asked us to stop (0: none): the run commits what it has,
+ * then dies of that signal so that a shell or make sees an interruption. */
 static volatile sig_atomic_t g_stop = 0;
-static void on_signal(int sig) { (void)sig; g_stop = 1; }
+static void on_signal(int sig) { g_stop = sig; }
 
 static void usage(FILE *f) {
   fputs("Usage: policy-index [OPTIONS] PATH...\n"
@@ -59,7 +61,9 @@ static void usage(FILE *f) {
         "  -h, --help          show this help\n"
         "  -V, --version       show the version\n"
         "\n"
-        "Exit status: 0 all files indexed, 1 some files failed, 2 the run failed.\n",
+        "Exit status: 0 all files indexed, 1 some files failed, 2 the run failed.\n"
+        "SIGINT or SIGTERM: stops after the current file, commits what was indexed,\n"
+        "then ends by that signal (a shell shows 130 or 143).\n",
         f);
 }
 
@@ -370,5 +374,9 @@ done:
   free(r.paths);
   free(r.named);
   free(removes);
+  if (g_stop) {
+    signal(g_stop, SIG_DFL);
+    raise(g_stop);
+  }
   return status;
 }

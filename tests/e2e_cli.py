@@ -8,9 +8,11 @@ usage: e2e_cli.py BUILD_DIR CORPUS_DIR
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from checks import check, finish, run  # noqa: E402
@@ -266,9 +268,47 @@ def main():
         rc2, out2, err2 = run(ps, '--db', db, '--count', '--exact', '新城')
         check(rc == 0 and int(out) == both + int(out2) - int(
             run(ps, '--db', db, '--count', '--exact', '京津 新城')[1]), 'OR counts the union')
+        check_interrupt(pi, ps, corpus, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return finish('e2e')
+
+
+def check_interrupt(pi, ps, corpus, tmp):
+    """SIGINT in the middle of a bulk load: the indexer keeps its last commit,
+    dies of the signal, and a second run completes the same database as one
+    uninterrupted run."""
+    many = os.path.join(tmp, 'many')
+    os.mkdir(many)
+    texts = [open(os.path.join(corpus, f), encoding='utf-8').read()
+             for f in sorted(os.listdir(corpus)) if f.endswith('.txt')]
+    for i in range(24):  # 1.3 MB: a bulk load (>= 1 MB), several commits
+        with open(os.path.join(many, f'copy{i:02d}.txt'), 'w', encoding='utf-8') as f:
+            f.write(f'第{i}份副本\n\n' + texts[i % len(texts)])
+    db = os.path.join(tmp, 'intdb')
+    proc = subprocess.Popen([pi, '--quiet', '--batch', '300', '--db', db, many],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while proc.poll() is None and time.time() < deadline:
+        if run(ps, '--db', db, '--count', '副本')[0] in (0, 1):
+            break  # the first commit is visible
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    err = proc.communicate(timeout=120)[1].decode()
+    check(proc.returncode == -signal.SIGINT,
+          f'SIGINT: the indexer ends by the signal (rc={proc.returncode}, {err.strip()})')
+    rc, out, err = run(ps, '--db', db, '--count', '副本')
+    first = int(out or 0)
+    check(rc == 0 and 0 < first < 24, f'SIGINT: the committed files are searchable ({first} of 24)')
+    rc, out, err = run(pi, '--quiet', '--db', db, many)
+    check(rc == 0, f'after SIGINT, a second run completes ({rc}, {err.strip()})')
+    whole = os.path.join(tmp, 'wholedb')
+    run(pi, '--quiet', '--db', whole, many)
+    exports = [[(p['doc']['path'], p['paragraph'], p['text'])
+                for p in map(json.loads, run(ps, '--db', d, '--export')[1].splitlines())]
+               for d in (db, whole)]
+    check(exports[0] == exports[1] and len(exports[0]) > 1000,
+          f'interrupted + resumed == one run ({len(exports[0])} paragraphs)')
 
 
 if __name__ == '__main__':

@@ -168,6 +168,9 @@ char *ps_xq_describe(const ps_xq *q);
 /* Returns non-zero to accept the document.  Must not fail. */
 typedef int (*ps_xdecider_fn)(void *ctx, unsigned docid);
 
+/* Sees every match the decider accepted, with its weight.  Must not fail. */
+typedef void (*ps_xspy_fn)(void *ctx, unsigned docid, double weight);
+
 /* BM25; no weights. */
 enum { PS_XW_BM25 = 0, PS_XW_BOOL = 1 };
 
@@ -184,6 +187,10 @@ typedef struct ps_xsearch {
   void *decider_ctx;
   double min_weight;       /* > 0: only matches weighing at least this
                               (Enquire::set_cutoff; totals then count those) */
+  ps_xspy_fn spy;          /* may be NULL; a local database only (else
+                              PS_ERR_USAGE): with check_at_least 0 and
+                              min_weight 0 it sees every match */
+  void *spy_ctx;
 } ps_xsearch;
 
 typedef struct ps_xmatch {

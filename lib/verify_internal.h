@@ -49,8 +49,15 @@ int ps_verify_decider(void *ctx, unsigned docid);
 /* Every candidate of q (in docid order) that v accepts, into *xr (weights
  * 0; totals = their number; the caller frees with ps_xresult_free).  The
  * candidates are verified on every core while Xapian still walks them.
+ * With rank (a search whose query, decider and first are ignored), the same
+ * walk also ranks: *top gets the matches among the best rank->max candidates
+ * by rank's weighting, in Xapian's order with their weights (so they are the
+ * best matches: the candidates left out weigh no more), and *fetched the
+ * number of candidates that were ranked (fewer than rank->max: all of them).
+ * Costs one Xapian pass where counting then ranking takes two.
  * PS_OK, PS_ERR_NOMEM, or Xapian's error (message in err). */
-int ps_verify_collect(ps_index *ix, const ps_xq *q, const verify_ctx *v, ps_xresult *xr,
-                      ps_error *err);
+int ps_verify_collect(ps_index *ix, const ps_xq *q, const verify_ctx *v,
+                      const ps_xsearch *rank, ps_xresult *xr, ps_xresult *top,
+                      size_t *fetched, ps_error *err);
 
 #endif

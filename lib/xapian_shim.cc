@@ -489,6 +489,18 @@ class CDecider : public Xapian::MatchDecider {
   void *ctx_;
 };
 
+class CSpy : public Xapian::MatchSpy {
+ public:
+  CSpy(ps_xspy_fn fn, void *ctx) : fn_(fn), ctx_(ctx) {}
+  void operator()(const Xapian::Document &doc, double wt) override {
+    fn_(ctx_, doc.get_docid(), wt);
+  }
+
+ private:
+  ps_xspy_fn fn_;
+  void *ctx_;
+};
+
 // A decider cannot run inside the match of a combined database: over the
 // remote backend Xapian refuses it ("not supported for the remote
 // backend"), and over local shards 1.4 hands it each shard's own docid
@@ -529,6 +541,7 @@ int ps_xdb_search(ps_xdb *db, const ps_xsearch *s, ps_xresult *out) {
   std::memset(out, 0, sizeof *out);
   GUARD(db, {
     Xapian::Database &d = db->db();
+    CSpy spy(s->spy, s->spy_ctx); /* (outlives enq, which points to it) */
     Xapian::Enquire enq(d);
     enq.set_query(s->query->q);
     if (s->weighting == PS_XW_BOOL) {
@@ -545,8 +558,13 @@ int ps_xdb_search(ps_xdb *db, const ps_xsearch *s, ps_xresult *out) {
     if (s->min_weight > 0) enq.set_cutoff(0, s->min_weight);
     Xapian::doccount check = s->check_at_least;
     if (check == 0) check = d.get_doccount();
+    if (s->spy && (db->remote || db->combined)) {
+      set_msg(db, "a match spy needs a local database");
+      return PS_ERR_USAGE;
+    }
     if (s->decider && (db->remote || db->combined))
       return search_deciding_here(db, d, enq, s, out);
+    if (s->spy) enq.add_matchspy(&spy);
     CDecider dec(s->decider, s->decider_ctx);
     Xapian::MSet m = enq.get_mset(s->first, s->max, check, nullptr,
                                   s->decider ? &dec : nullptr);

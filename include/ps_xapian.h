@@ -168,9 +168,6 @@ char *ps_xq_describe(const ps_xq *q);
 /* Returns non-zero to accept the document.  Must not fail. */
 typedef int (*ps_xdecider_fn)(void *ctx, unsigned docid);
 
-/* Sees every match the decider accepted, with its weight.  Must not fail. */
-typedef void (*ps_xspy_fn)(void *ctx, unsigned docid, double weight);
-
 /* BM25; no weights. */
 enum { PS_XW_BM25 = 0, PS_XW_BOOL = 1 };
 
@@ -187,10 +184,14 @@ typedef struct ps_xsearch {
   void *decider_ctx;
   double min_weight;       /* > 0: only matches weighing at least this
                               (Enquire::set_cutoff; totals then count those) */
-  ps_xspy_fn spy;          /* may be NULL; a local database only (else
-                              PS_ERR_USAGE): with check_at_least 0 and
-                              min_weight 0 it sees every match */
-  void *spy_ctx;
+  int flat_top;            /* 1: the best max (first 0, by relevance) kept in a
+                              heap of plain (docid, weight) pairs instead of
+                              Xapian's MSet, whose heap moves a heavy item for
+                              every match that ties its weight floor (most of
+                              them when most weigh the same) but can stop
+                              early; here every candidate is weighed and
+                              decided, each cheaply.  Totals stay exact.
+                              Ignored on remote and combined databases. */
 } ps_xsearch;
 
 typedef struct ps_xmatch {

@@ -1900,21 +1900,21 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
       /* Every pass walks all the candidates (the AND of every term of the
        * words), so ask at once for what usually completes the page (the
        * matches that can reach it are 2-4% of them on the benchmark's
-       * corpora).  When the verifying walk is over the same query (not the
-       * rarest terms of a name), that walk also ranks: the best `fetch`
+       * corpora).  The verifying walk also ranks: the best `fetch`
        * candidates by weight (FETCH_VERIFIED at least), of which the
        * matches are the best matches, so the first pass below costs
-       * nothing (1 GB: 乡村振兴 高标准农田 36 -> 20 ms).  For a name, ranking
-       * the cheap walk by its two terms would lose quality (nDCG@10 0.942
-       * -> 0.934), and ranking the walk over all its terms costs more than
-       * the walk and the pass.  Sharded databases decide remote matches
-       * after Xapian's ranking: there the walk only verifies. */
+       * nothing and the ranking overlaps verification on the other core
+       * (1 GB top-10, quiet machine: 乡村振兴 高标准农田 36 -> 20 ms,
+       * 京津冀协同发展 60 -> 42).  That walk is then over every term of a
+       * name rather than its two rarest, which costs less than a second
+       * walk.  Sharded databases decide remote matches after Xapian's
+       * ranking: there the walk only verifies, over the rarest terms. */
       ps_xsearch rank;
       ps_xsearch_init(&rank);
       set_bm25(&rank);
-      ranked = fetch && !cq && ps_index_shards(ix) == 0;
+      ranked = fetch && ps_index_shards(ix) == 0;
       if (ranked) rank.max = (unsigned)(fetch > FETCH_VERIFIED ? fetch : FETCH_VERIFIED);
-      if ((rc = ps_verify_collect(ix, cq ? cq : xq, &v, ranked ? &rank : NULL,
+      if ((rc = ps_verify_collect(ix, ranked || !cq ? xq : cq, &v, ranked ? &rank : NULL,
                                   &xr, ranked ? &top : NULL, &fetched, err)))
         goto done;
       if (docset_of(&xr, &acc)) {

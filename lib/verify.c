@@ -221,49 +221,6 @@ static int collect(void *ctx, unsigned docid) {
   return 1;
 }
 
-/* ---- ranking in the same walk ----
- *
- * A match spy sees every candidate with its weight.  (Xapian's own MSet
- * would do, with check_at_least at every document so that each candidate
- * reaches the collector, but its heap then moves a heavy item per
- * candidate: 97k candidates cost 46 ms instead of 11.)  The best `cap` are
- * kept here in a heap of plain pairs whose top is the worst: lighter, or as
- * heavy with a larger docid, the order of Xapian's MSet. */
-typedef struct best_heap {
-  ps_xmatch *m;
-  size_t n, cap;
-} best_heap;
-
-static int worse(const ps_xmatch *a, const ps_xmatch *b) {
-  return a->weight < b->weight || (a->weight == b->weight && a->docid > b->docid);
-}
-
-static void best_offer(void *ctx, unsigned docid, double weight) {
-  best_heap *h = ctx;
-  ps_xmatch c = {docid, weight};
-  size_t i;
-  if (h->n < h->cap) { /* sift up from a new leaf */
-    for (i = h->n++; i && worse(&c, &h->m[(i - 1) / 2]); i = (i - 1) / 2)
-      h->m[i] = h->m[(i - 1) / 2];
-    h->m[i] = c;
-    return;
-  }
-  if (!h->cap || !worse(&h->m[0], &c)) return;
-  for (i = 0;;) { /* c replaces the worst: sift down from the top */
-    size_t l = 2 * i + 1, r = l + 1, w = l;
-    if (l >= h->n) break;
-    if (r < h->n && worse(&h->m[r], &h->m[l])) w = r;
-    if (!worse(&h->m[w], &c)) break;
-    h->m[i] = h->m[w];
-    i = w;
-  }
-  h->m[i] = c;
-}
-
-static int cmp_best(const void *a, const void *b) {
-  return worse(b, a) ? -1 : worse(a, b) ? 1 : 0; /* best first */
-}
-
 int ps_verify_collect(ps_index *ix, const ps_xq *q, const verify_ctx *v,
                       const ps_xsearch *rank, ps_xresult *xr, ps_xresult *top,
                       size_t *fetched, ps_error *err) {
@@ -276,17 +233,14 @@ int ps_verify_collect(ps_index *ix, const ps_xq *q, const verify_ctx *v,
   pthread_cond_init(&p.cv, NULL);
   ps_xsearch s;
   ps_xsearch_init(&s);
-  best_heap best = {NULL, 0, 0};
-  if (rank) { /* no weight floor, no MSet: every candidate reaches the spy */
+  if (rank) {
+    /* every candidate reaches the collector (no weight floor), and ranking
+     * them costs the walk little (ps_xsearch.flat_top) */
     s = *rank;
     s.first = 0;
-    s.max = 0;
     s.check_at_least = 0;
     s.min_weight = 0;
-    s.spy = best_offer;
-    s.spy_ctx = &best;
-    best.cap = rank->max;
-    if (!(best.m = malloc((best.cap ? best.cap : 1) * sizeof *best.m))) p.nomem = 1;
+    s.flat_top = 1;
   } else {
     s.max = 0;
     s.weighting = PS_XW_BOOL;
@@ -294,9 +248,8 @@ int ps_verify_collect(ps_index *ix, const ps_xq *q, const verify_ctx *v,
   s.query = q;
   s.decider = collect;
   s.decider_ctx = &p;
-  ps_xresult none = {0};
-  int rc = p.nomem ? PS_OK : ps_xdb_search(ps_index_xdb(ix), &s, &none);
-  ps_xresult_free(&none);
+  ps_xresult best = {0};
+  int rc = ps_xdb_search(ps_index_xdb(ix), &s, &best);
   /* the walk is over: the calling thread verifies with the workers */
   pthread_mutex_lock(&p.mu);
   p.ready = p.n_blk;
@@ -327,10 +280,9 @@ int ps_verify_collect(ps_index *ix, const ps_xq *q, const verify_ctx *v,
     }
     xr->total_lower = xr->total_estimate = xr->total_upper = (unsigned)xr->n;
     if (top && !p.nomem) { /* the best candidates that are matches, in order */
-      qsort(best.m, best.n, sizeof *best.m, cmp_best);
       *fetched = best.n;
-      top->matches = best.m;
-      best.m = NULL;
+      top->matches = best.matches;
+      best.matches = NULL;
       for (size_t i = 0; i < best.n; i++)
         if (bsearch(&top->matches[i].docid, xr->matches, xr->n, sizeof *xr->matches,
                     cmp_docid)) /* (docid leads ps_xmatch) */
@@ -338,7 +290,7 @@ int ps_verify_collect(ps_index *ix, const ps_xq *q, const verify_ctx *v,
       top->total_lower = top->total_estimate = top->total_upper = (unsigned)xr->n;
     }
   }
-  free(best.m);
+  ps_xresult_free(&best);
   if (p.nomem && !rc) {
     ps_xresult_free(xr);
     ps_xresult_free(top);

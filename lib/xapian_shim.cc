@@ -10,6 +10,7 @@
 
 #include <xapian.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -489,16 +490,27 @@ class CDecider : public Xapian::MatchDecider {
   void *ctx_;
 };
 
-class CSpy : public Xapian::MatchSpy {
+// The best `cap` matches by relevance, as Xapian's MSet orders them
+// (heavier first, then smaller docid), kept from what a match spy sees: a
+// heap of plain pairs whose front is the worst.
+class BestSpy : public Xapian::MatchSpy {
  public:
-  CSpy(ps_xspy_fn fn, void *ctx) : fn_(fn), ctx_(ctx) {}
-  void operator()(const Xapian::Document &doc, double wt) override {
-    fn_(ctx_, doc.get_docid(), wt);
+  size_t cap = 0;
+  std::vector<ps_xmatch> heap;
+  static bool better(const ps_xmatch &a, const ps_xmatch &b) {
+    return a.weight > b.weight || (a.weight == b.weight && a.docid < b.docid);
   }
-
- private:
-  ps_xspy_fn fn_;
-  void *ctx_;
+  void operator()(const Xapian::Document &doc, double wt) override {
+    ps_xmatch c{doc.get_docid(), wt};
+    if (heap.size() < cap) {
+      heap.push_back(c);
+      std::push_heap(heap.begin(), heap.end(), better);
+    } else if (cap && better(c, heap.front())) {
+      std::pop_heap(heap.begin(), heap.end(), better);
+      heap.back() = c;
+      std::push_heap(heap.begin(), heap.end(), better);
+    }
+  }
 };
 
 // A decider cannot run inside the match of a combined database: over the
@@ -541,7 +553,7 @@ int ps_xdb_search(ps_xdb *db, const ps_xsearch *s, ps_xresult *out) {
   std::memset(out, 0, sizeof *out);
   GUARD(db, {
     Xapian::Database &d = db->db();
-    CSpy spy(s->spy, s->spy_ctx); /* (outlives enq, which points to it) */
+    BestSpy best; /* (outlives enq, which points to it) */
     Xapian::Enquire enq(d);
     enq.set_query(s->query->q);
     if (s->weighting == PS_XW_BOOL) {
@@ -558,17 +570,19 @@ int ps_xdb_search(ps_xdb *db, const ps_xsearch *s, ps_xresult *out) {
     if (s->min_weight > 0) enq.set_cutoff(0, s->min_weight);
     Xapian::doccount check = s->check_at_least;
     if (check == 0) check = d.get_doccount();
-    if (s->spy && (db->remote || db->combined)) {
-      set_msg(db, "a match spy needs a local database");
-      return PS_ERR_USAGE;
-    }
     if (s->decider && (db->remote || db->combined))
       return search_deciding_here(db, d, enq, s, out);
-    if (s->spy) enq.add_matchspy(&spy);
     CDecider dec(s->decider, s->decider_ctx);
-    Xapian::MSet m = enq.get_mset(s->first, s->max, check, nullptr,
+    bool flat = s->flat_top && !db->remote && !db->combined && s->sort_slot < 0 &&
+                s->first == 0;
+    if (flat) {
+      best.cap = s->max;
+      enq.add_matchspy(&best);
+      check = d.get_doccount(); /* no weight floor: the spy sees every match */
+    }
+    Xapian::MSet m = enq.get_mset(s->first, flat ? 0 : s->max, check, nullptr,
                                   s->decider ? &dec : nullptr);
-    size_t n = m.size();
+    size_t n = flat ? best.heap.size() : m.size();
     if (n) {
       out->matches = static_cast<ps_xmatch *>(std::calloc(n, sizeof(ps_xmatch)));
       if (!out->matches) {
@@ -576,10 +590,15 @@ int ps_xdb_search(ps_xdb *db, const ps_xsearch *s, ps_xresult *out) {
         return PS_ERR_NOMEM;
       }
     }
-    size_t i = 0;
-    for (auto it = m.begin(); it != m.end(); ++it, ++i) {
-      out->matches[i].docid = *it;
-      out->matches[i].weight = it.get_weight();
+    if (flat) {
+      std::sort_heap(best.heap.begin(), best.heap.end(), BestSpy::better); /* best first */
+      std::copy(best.heap.begin(), best.heap.end(), out->matches);
+    } else {
+      size_t i = 0;
+      for (auto it = m.begin(); it != m.end(); ++it, ++i) {
+        out->matches[i].docid = *it;
+        out->matches[i].weight = it.get_weight();
+      }
     }
     out->n = n;
     out->total_lower = m.get_matches_lower_bound();

@@ -83,13 +83,15 @@ The server exited with status $stopped on SIGTERM after the run.  With $conns co
 latency is mostly waiting: each request queues behind the others on $(nproc) cores, so the
 one-connection column is the time a request takes.  wrk runs with \`--timeout 30s\`.
 
-Where the time goes (perf on the server under this mix, after the change to lib/projects.c
-that removed a fifth of it): project extraction (\`ps_proj_extract\`, run on every exact hit
-for the project facet and again for each hit on the page) and near-duplicate collapsing
-(\`ps_browse_collapse\`, every hit against every kept one) take most of a request; Xapian and
-the verification of candidates take little.  Broad queries (\`发展 OR 建设\`, a region filter
-alone, a timeline) cost 60-100 ms alone, a typical query 10-20 ms.  Both costs grow with the
-number of hits, not with the page size.
+What a request costs (measured on the benchmark corpora in \`bench/RESULTS.md\`, sessions 10-12):
+the facets are counted from the docids of every exact hit (years, regions and types from the
+files' docid ranges, projects from a Xapian value slot of name hashes), not from hits read
+from the store; only the hits a page can reach after collapsing (offset + limit + the
+collapse window of 1,000) are ranked and read; related hits are decided from postings; a
+name's candidates are verified on every core while Xapian ranks them in the same walk.  What
+remains grows with the number of candidates: verifying them (names, CJK with digits) and
+ranking the collapse window.  On this 5-document corpus every query is small; the figures
+above are mostly HTTP, JSON and the search page's work per request.
 
 Machine: $cpu, $(nproc) CPUs, $mem, $(uname -sr); load average before the run $load_before
 (other work on the machine lowers these figures); commit $rev, $(date -u +%Y-%m-%d).

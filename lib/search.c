@@ -1904,8 +1904,8 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
        * candidates by weight (FETCH_VERIFIED at least), of which the
        * matches are the best matches, so the first pass below costs
        * nothing and the ranking overlaps verification on the other core
-       * (1 GB top-10, quiet machine: 乡村振兴 高标准农田 36 -> 20 ms,
-       * 京津冀协同发展 60 -> 42).  That walk is then over every term of a
+       * (1 GB top-10: 乡村振兴 高标准农田 36 -> 20 ms; 京津冀协同发展 60 -> 42
+       * when the other core is free, the same when it is not).  That walk is then over every term of a
        * name rather than its two rarest, which costs less than a second
        * walk.  Sharded databases decide remote matches after Xapian's
        * ranking: there the walk only verifies, over the rarest terms. */

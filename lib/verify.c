@@ -284,8 +284,8 @@ int ps_verify_collect(ps_index *ix, const ps_xq *q, const verify_ctx *v,
       top->matches = best.matches;
       best.matches = NULL;
       for (size_t i = 0; i < best.n; i++)
-        if (bsearch(&top->matches[i].docid, xr->matches, xr->n, sizeof *xr->matches,
-                    cmp_docid)) /* (docid leads ps_xmatch) */
+        if (xr->n && bsearch(&top->matches[i].docid, xr->matches, xr->n,
+                             sizeof *xr->matches, cmp_docid)) /* (docid leads ps_xmatch) */
           top->matches[top->n++] = top->matches[i];
       top->total_lower = top->total_estimate = top->total_upper = (unsigned)xr->n;
     }

@@ -497,9 +497,12 @@ class BestSpy : public Xapian::MatchSpy {
  public:
   size_t cap = 0;
   std::vector<ps_xmatch> heap;
-  static bool better(const ps_xmatch &a, const ps_xmatch &b) {
-    return a.weight > b.weight || (a.weight == b.weight && a.docid < b.docid);
-  }
+  struct Better { /* (a type, not a function pointer: inlined) */
+    bool operator()(const ps_xmatch &a, const ps_xmatch &b) const {
+      return a.weight > b.weight || (a.weight == b.weight && a.docid < b.docid);
+    }
+  };
+  static constexpr Better better{};
   void operator()(const Xapian::Document &doc, double wt) override {
     ps_xmatch c{doc.get_docid(), wt};
     if (heap.size() < cap) {
@@ -591,7 +594,7 @@ int ps_xdb_search(ps_xdb *db, const ps_xsearch *s, ps_xresult *out) {
       }
     }
     if (flat) {
-      std::sort_heap(best.heap.begin(), best.heap.end(), BestSpy::better); /* best first */
+      std::sort_heap(best.heap.begin(), best.heap.end(), BestSpy::Better()); /* best first */
       std::copy(best.heap.begin(), best.heap.end(), out->matches);
     } else {
       size_t i = 0;

@@ -703,6 +703,8 @@ void ps_index_close(ps_index *ix) {
 /* ---- writing ---- */
 
 typedef struct term_ref {
+  uint64_t key;            /* the first 8 bytes, big-endian, zero-padded: the
+                              order of most terms (bigrams are 6 bytes) */
   uint32_t off, len;       /* in term_ctx.buf */
 } term_ref;
 
@@ -740,16 +742,21 @@ static int add_term_cb(void *vctx, const char *t, size_t n) {
     c->cap_refs = cap;
   }
   memcpy(c->buf + c->buf_len, t, n);
-  c->refs[c->n_refs++] = (term_ref){(uint32_t)c->buf_len, (uint32_t)n};
+  uint64_t key = 0;
+  for (size_t i = 0; i < 8; i++) key = key << 8 | (i < n ? (unsigned char)t[i] : 0);
+  c->refs[c->n_refs++] = (term_ref){key, (uint32_t)c->buf_len, (uint32_t)n};
   c->buf_len += n;
   return PS_OK;
 }
 
-/* Byte order, shorter first on a tie: std::string's order, Xapian's. */
+/* Byte order, shorter first on a tie: std::string's order, Xapian's.  Terms
+ * hold no NUL byte, so equal keys mean equal first min(8, len) bytes and,
+ * below 8 bytes, equal lengths. */
 static int cmp_term(const void *a, const void *b, void *buf) {
   const term_ref *x = a, *y = b;
-  int d = memcmp((const char *)buf + x->off, (const char *)buf + y->off,
-                 x->len < y->len ? x->len : y->len);
+  if (x->key != y->key) return x->key < y->key ? -1 : 1;
+  size_t m = x->len < y->len ? x->len : y->len;
+  int d = m > 8 ? memcmp((const char *)buf + x->off + 8, (const char *)buf + y->off + 8, m - 8) : 0;
   return d ? d : (x->len > y->len) - (x->len < y->len);
 }
 

@@ -27,6 +27,7 @@
 #include "ps_projects.h"
 #include "ps_error.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -359,6 +360,36 @@ static size_t match_list_end(const text *t, size_t end, const char *const *list,
   return best;
 }
 
+/* The last character of each word of a list, and a bit per such character
+ * (hashed to 1024): a word can end at a position only where its last
+ * character stands, which rules out most positions before any word is
+ * compared.  (Comparing every suffix and verb at every position was a
+ * quarter of the indexer's instructions.)  Made once, read-only after. */
+typedef struct last_chars {
+  uint32_t last[256];
+  uint64_t mask[16];
+} last_chars;
+
+static void last_chars_make(last_chars *lc, const char *const *words, size_t n, size_t stride) {
+  memset(lc, 0, sizeof *lc);
+  for (size_t i = 0; i < n && i < 256; i++) {
+    const char *word = *(const char *const *)((const char *)words + i * stride);
+    const unsigned char *w = (const unsigned char *)word;
+    size_t wl = strlen(word), k = wl, adv;
+    while (k > 0 && (w[k - 1] & 0xC0) == 0x80) k--;
+    lc->last[i] = k > 0 ? utf8_next(w + k - 1, wl - k + 1, &adv) : 0;
+    lc->mask[lc->last[i] >> 6 & 15] |= (uint64_t)1 << (lc->last[i] & 63);
+  }
+}
+
+static int last_chars_may(const last_chars *lc, uint32_t c) {
+  return (int)(lc->mask[c >> 6 & 15] >> (c & 63) & 1);
+}
+
+static last_chars suffix_last, verb_last;
+static pthread_once_t last_once = PTHREAD_ONCE_INIT;
+static void last_chars_init(void);
+
 /* ------------------------------------------------------------------ */
 /* Candidates                                                          */
 /* ------------------------------------------------------------------ */
@@ -395,7 +426,9 @@ static int cands_add(cands *c, size_t start, size_t end, int kind) {
  * “宜居杨店”建设工程).  Returns its length or 0. */
 static size_t verb_ending_at(const text *t, size_t pos) {
   size_t best = 0;
+  if (pos == 0 || pos > t->n || !last_chars_may(&verb_last, t->cp[pos - 1])) return 0;
   for (size_t i = 0; i < COUNT(LEFT_VERBS); i++) {
+    if (verb_last.last[i] != t->cp[pos - 1]) continue;
     size_t m = match_end(t, pos, LEFT_VERBS[i]);
     if (m > best) best = m;
   }
@@ -571,25 +604,12 @@ static int continued(const text *t, size_t e) {
 
 /* The suffix rule at every position where a suffix word ends. */
 static int rule_suffix(const text *t, cands *out) {
-  /* A suffix can end at e only where its last character stands: most
-   * positions are ruled out by a bit per character (hashed to 1024) before
-   * any suffix is compared (comparing all of them at every position was a
-   * tenth of the indexer's time). */
-  uint32_t last[COUNT(SUFFIXES)];
-  uint64_t mask[16] = {0};
-  for (size_t i = 0; i < COUNT(SUFFIXES); i++) {
-    const unsigned char *w = (const unsigned char *)SUFFIXES[i].word;
-    size_t wl = strlen(SUFFIXES[i].word), k = wl, adv;
-    while (k > 0 && (w[k - 1] & 0xC0) == 0x80) k--;
-    last[i] = k > 0 ? utf8_next(w + k - 1, wl - k + 1, &adv) : 0;
-    mask[last[i] >> 6 & 15] |= (uint64_t)1 << (last[i] & 63);
-  }
   for (size_t e = 1; e <= t->n; e++) {
     uint32_t c = t->cp[e - 1];
-    if (!(mask[c >> 6 & 15] >> (c & 63) & 1)) continue;
+    if (!last_chars_may(&suffix_last, c)) continue;
     size_t best = 0, bi = 0;
     for (size_t i = 0; i < COUNT(SUFFIXES); i++) {
-      if (last[i] != c) continue;
+      if (suffix_last.last[i] != c) continue;
       size_t m = match_end(t, e, SUFFIXES[i].word);
       if (m > best) { best = m; bi = i; }
     }
@@ -909,8 +929,15 @@ static int cand_cmp(const void *a, const void *b) {
   return 0;
 }
 
+static void last_chars_init(void) {
+  _Static_assert(COUNT(SUFFIXES) <= 256 && COUNT(LEFT_VERBS) <= 256, "last_chars holds 256");
+  last_chars_make(&suffix_last, &SUFFIXES[0].word, COUNT(SUFFIXES), sizeof SUFFIXES[0]);
+  last_chars_make(&verb_last, LEFT_VERBS, COUNT(LEFT_VERBS), sizeof LEFT_VERBS[0]);
+}
+
 int ps_proj_extract(const char *text_in, size_t len, ps_proj_fn fn, void *ctx) {
   if (!fn || (!text_in && len)) return PS_ERR_USAGE;
+  pthread_once(&last_once, last_chars_init);
   text t = {0};
   cands c = {0};
   char *buf = NULL;

@@ -379,7 +379,7 @@ static int last_chars_may(const last_chars *lc, uint32_t c) {
   return (int)(lc->mask[c >> 6 & 15] >> (c & 63) & 1);
 }
 
-static last_chars suffix_last, verb_last;
+static last_chars suffix_last, verb_last, road_last;
 static pthread_once_t last_once = PTHREAD_ONCE_INIT;
 static void last_chars_init(void);
 
@@ -701,7 +701,9 @@ static const char *const ROAD_FOLLOWERS[] = {
 static int rule_roads(const text *t, cands *out) {
   for (size_t e = 2; e <= t->n; e++) {
     size_t best = 0;
+    if (!last_chars_may(&road_last, t->cp[e - 1])) continue;
     for (size_t i = 0; i < COUNT(ROAD_SUFFIXES); i++) {
+      if (road_last.last[i] != t->cp[e - 1]) continue;
       size_t m = match_end(t, e, ROAD_SUFFIXES[i]);
       if (m > best) best = m;
     }
@@ -926,6 +928,7 @@ static void last_chars_init(void) {
   _Static_assert(COUNT(SUFFIXES) <= 256 && COUNT(LEFT_VERBS) <= 256, "last_chars holds 256");
   last_chars_make(&suffix_last, &SUFFIXES[0].word, COUNT(SUFFIXES), sizeof SUFFIXES[0]);
   last_chars_make(&verb_last, LEFT_VERBS, COUNT(LEFT_VERBS), sizeof LEFT_VERBS[0]);
+  last_chars_make(&road_last, ROAD_SUFFIXES, COUNT(ROAD_SUFFIXES), sizeof ROAD_SUFFIXES[0]);
 }
 
 int ps_proj_extract(const char *text_in, size_t len, ps_proj_fn fn, void *ctx) {

@@ -41,8 +41,9 @@ static void usage(FILE *f) {
         "      --no-compact    after a run that at least doubled the database, do\n"
         "                      not compact it (compacting halves the postings and\n"
         "                      takes about 1 s per 100 MB of text)\n"
-        "  -b, --batch N       commit every N paragraphs (default 50000); each file\n"
-        "                      is always committed whole.  A commit merges what\n"
+        "  -b, --batch N       commit every N paragraphs (default 50000, or a quarter\n"
+        "                      of what the database holds when that is more); each\n"
+        "                      file is always committed whole.  A commit merges what\n"
         "                      was built since the last one into the database\n"
         "                      (about 1 s per 100 MB of text indexed so far)\n"
         "  -s, --shards N      make DIR a database of N shards (DIR/shard-0 ..., named\n"
@@ -71,6 +72,7 @@ typedef struct run {
   ps_index *ix;
   int quiet, progress;
   size_t batch;
+  int batch_given;  /* --batch: exactly that; else it grows with the database */
   size_t budget; /* bytes of uncommitted paragraphs that trigger a commit */
   const char *encoding; /* --encoding, NULL: detect */
   size_t files_total, files_done, indexed, unchanged, skipped, failed, paragraphs;
@@ -158,6 +160,19 @@ static void progress(run *r, const char *path) {
   fflush(stderr);
 }
 
+/* A commit of a bulk load rewrites the whole database (one compaction with
+ * what was built since): at a fixed interval the copying grows with the
+ * square of the corpus (1 GB: 27 merges, the last ones ~4 s each).  By
+ * default the interval grows with the database, so the copying stays
+ * proportional to it. */
+static void adapt_batch(run *r) {
+  if (r->batch_given) return;
+  ps_index_stats st;
+  ps_index_stats_get(r->ix, &st);
+  size_t held = st.lastdocid; /* (paragraphs are counted per file once reported) */
+  r->batch = held / 4 > DEFAULT_BATCH ? held / 4 : DEFAULT_BATCH;
+}
+
 static int commit(run *r) {
   ps_error err;
   ps_error_clear(&err);
@@ -166,6 +181,7 @@ static int commit(run *r) {
     r->fatal = 1;
     return -1;
   }
+  adapt_batch(r);
   return 0;
 }
 
@@ -240,6 +256,7 @@ int main(int argc, char **argv) {
           return 2;
         }
         r.batch = (size_t)v;
+        r.batch_given = 1;
         break;
       }
       case 'e': r.encoding = optarg; break;
@@ -313,6 +330,7 @@ int main(int argc, char **argv) {
    * per temporary database and PS_BULK_MIN_BYTES the input size from which
    * the bulk path is taken (ps_index_set_bulk). */
   ps_index_set_bulk(r.ix, env_size("PS_BULK_BATCH"), r.budget, env_size("PS_BULK_MIN_BYTES"));
+  adapt_batch(&r);
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
   r.progress = !r.quiet && isatty(STDERR_FILENO);

@@ -28,9 +28,16 @@ FORMS = [["--exact", "--limit", "10"], ["--exact", "--limit", "5", "--offset", "
          ["--limit", "10"], ["--exact", "--limit", "3", "--offset", "300"]]
 
 
+# Both builds read this tree's synonym list (a build finds its own source
+# tree's data/ otherwise, which is gone with a removed worktree: fewer
+# related hits would look like a difference of the builds).
+ENV = dict(os.environ)
+ENV.setdefault("POLICY_SEARCH_DATA", os.path.join(os.path.dirname(HERE), "data"))
+
+
 def answer(build, db, form, q):
     r = subprocess.run([os.path.join(build, "policy-search"), "--db", db, "--json"] + form +
-                       ["--", q], capture_output=True, text=True)
+                       ["--", q], capture_output=True, text=True, env=ENV)
     if not r.stdout.strip():
         return r.returncode, r.stderr.strip()
     out = json.loads(r.stdout)

@@ -162,15 +162,14 @@ static void progress(run *r, const char *path) {
 
 /* A commit of a bulk load rewrites the whole database (one compaction with
  * what was built since): at a fixed interval the copying grows with the
- * square of the corpus (1 GB: 27 merges, the last ones ~4 s each).  By
- * default the interval grows with the database, so the copying stays
- * proportional to it. */
+ * square of the corpus (1 GB: 26 merges, the last ones ~4 s each).  By
+ * default the interval grows with the database (its last docid: what the
+ * merged postings span), so the copying stays proportional to it. */
 static void adapt_batch(run *r) {
   if (r->batch_given) return;
   ps_index_stats st;
   ps_index_stats_get(r->ix, &st);
-  size_t held = st.lastdocid; /* (paragraphs are counted per file once reported) */
-  r->batch = held / 4 > DEFAULT_BATCH ? held / 4 : DEFAULT_BATCH;
+  r->batch = st.lastdocid / 4 > DEFAULT_BATCH ? st.lastdocid / 4 : DEFAULT_BATCH;
 }
 
 static int commit(run *r) {

@@ -812,7 +812,8 @@ static int add_gathered_terms(term_ctx *c) {
   int rc = PS_OK;
   sort_terms(c->refs, c->n_refs, c->buf);
 #ifndef NDEBUG /* (the test build checks every sort) */
-  for (size_t k = 1; k < c->n_refs; k++) assert(cmp_term(&c->refs[k - 1], &c->refs[k], c->buf) <= 0);
+  for (size_t k = 1; k < c->n_refs; k++)
+    assert(cmp_term(&c->refs[k - 1], &c->refs[k], c->buf) <= 0);
 #endif
   for (size_t k = 0; k < c->n_refs && rc == PS_OK;) {
     size_t e = k + 1;

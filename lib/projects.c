@@ -379,6 +379,26 @@ static int last_chars_may(const last_chars *lc, uint32_t c) {
   return (int)(lc->mask[c >> 6 & 15] >> (c & 63) & 1);
 }
 
+/* The longest word of words[0..n) (each stride bytes after the last, a
+ * list indexed by lc) that ends exactly at t[..end), its index in *which
+ * (the first of equal lengths); 0 when none does. */
+static size_t longest_ending_at(const text *t, size_t end, const char *const *words, size_t n,
+                                size_t stride, const last_chars *lc, size_t *which) {
+  if (end == 0 || end > t->n) return 0;
+  uint32_t c = t->cp[end - 1];
+  if (!last_chars_may(lc, c)) return 0;
+  size_t best = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (lc->last[i] != c) continue;
+    size_t m = match_end(t, end, *(const char *const *)((const char *)words + i * stride));
+    if (m > best) {
+      best = m;
+      if (which) *which = i;
+    }
+  }
+  return best;
+}
+
 static last_chars suffix_last, verb_last, road_last;
 static pthread_once_t last_once = PTHREAD_ONCE_INIT;
 static void last_chars_init(void);
@@ -418,13 +438,8 @@ static int cands_add(cands *c, size_t start, size_t end, int kind) {
  * (not 建设 in 建设用地, nor 建设 right after a closing quote as in
  * “宜居杨店”建设工程).  Returns its length or 0. */
 static size_t verb_ending_at(const text *t, size_t pos) {
-  size_t best = 0;
-  if (pos == 0 || pos > t->n || !last_chars_may(&verb_last, t->cp[pos - 1])) return 0;
-  for (size_t i = 0; i < COUNT(LEFT_VERBS); i++) {
-    if (verb_last.last[i] != t->cp[pos - 1]) continue;
-    size_t m = match_end(t, pos, LEFT_VERBS[i]);
-    if (m > best) best = m;
-  }
+  size_t best = longest_ending_at(t, pos, LEFT_VERBS, COUNT(LEFT_VERBS), sizeof LEFT_VERBS[0],
+                                  &verb_last, NULL);
   if (!best) return 0;
   if (match_list_at(t, pos, NOT_VERB_AFTER, COUNT(NOT_VERB_AFTER))) return 0;
   /* 开发区 is a zone, not 开发 + a name (whereas 做强|区融媒体中心, 推进|区人民医院
@@ -598,14 +613,8 @@ static int continued(const text *t, size_t e) {
 /* The suffix rule at every position where a suffix word ends. */
 static int rule_suffix(const text *t, cands *out) {
   for (size_t e = 1; e <= t->n; e++) {
-    uint32_t c = t->cp[e - 1];
-    if (!last_chars_may(&suffix_last, c)) continue;
-    size_t best = 0, bi = 0;
-    for (size_t i = 0; i < COUNT(SUFFIXES); i++) {
-      if (suffix_last.last[i] != c) continue;
-      size_t m = match_end(t, e, SUFFIXES[i].word);
-      if (m > best) { best = m; bi = i; }
-    }
+    size_t bi = 0, best = longest_ending_at(t, e, &SUFFIXES[0].word, COUNT(SUFFIXES),
+                                            sizeof SUFFIXES[0], &suffix_last, &bi);
     if (!best) continue;
     int weak = SUFFIXES[bi].weak == 1, listed = SUFFIXES[bi].weak == 2;
     size_t end = e;
@@ -700,13 +709,8 @@ static const char *const ROAD_FOLLOWERS[] = {
 
 static int rule_roads(const text *t, cands *out) {
   for (size_t e = 2; e <= t->n; e++) {
-    size_t best = 0;
-    if (!last_chars_may(&road_last, t->cp[e - 1])) continue;
-    for (size_t i = 0; i < COUNT(ROAD_SUFFIXES); i++) {
-      if (road_last.last[i] != t->cp[e - 1]) continue;
-      size_t m = match_end(t, e, ROAD_SUFFIXES[i]);
-      if (m > best) best = m;
-    }
+    size_t best = longest_ending_at(t, e, ROAD_SUFFIXES, COUNT(ROAD_SUFFIXES),
+                                    sizeof ROAD_SUFFIXES[0], &road_last, NULL);
     if (!best) continue;
     /* 通道 alone ends a road only with a modifier of its own (京沪二通道) */
     int generic_end = 0;

@@ -1861,13 +1861,14 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
     }
     int want_related = !o.exact && n_terms;
     int clean = no_superseded(ix);
-    /* the candidates of a verified word: its rarest terms are enough */
-    if (v.any_check && pq->root->type == PS_QN_WORD)
-      cq = rarest_terms_query(ix, pq->root->word.norm, pq->root->word.norm_len, 2);
+    /* the candidates of a verified word, for a walk that only verifies:
+     * its rarest terms are enough */
+    int rarest = v.any_check && pq->root->type == PS_QN_WORD;
     if (o.limit == 0 && !want_related && !o.want_matches) {
       /* the total alone: counted by Xapian with the same check, nothing
        * fetched or scored */
       if (count_by_termfreq(ix, pq, clean, &res->total)) goto page;
+      if (rarest) cq = rarest_terms_query(ix, pq->root->word.norm, pq->root->word.norm_len, 2);
       if ((rc = count_every(ix, cq ? cq : xq, &v, !clean, &res->total, err))) goto done;
       goto page;
     }
@@ -1907,16 +1908,19 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
        * matches are the best matches, so the first pass below costs
        * nothing and the ranking overlaps verification on the other core
        * (1 GB top-10: 乡村振兴 高标准农田 36 -> 20 ms; 京津冀协同发展 60 -> 42
-       * when the other core is free, the same when it is not).  That walk is then over every term of a
-       * name rather than its two rarest, which costs less than a second
-       * walk.  Sharded databases decide remote matches after Xapian's
-       * ranking: there the walk only verifies, over the rarest terms. */
+       * when the other core is free, the same when it is not).  That walk
+       * is then over every term of a name rather than its two rarest,
+       * which costs less than a second walk.  Sharded databases decide
+       * remote matches after Xapian's ranking: there the walk only
+       * verifies, over the rarest terms. */
       ps_xsearch rank;
       ps_xsearch_init(&rank);
       set_bm25(&rank);
       ranked = fetch && ps_index_shards(ix) == 0;
       if (ranked) rank.max = (unsigned)(fetch > FETCH_VERIFIED ? fetch : FETCH_VERIFIED);
-      if ((rc = ps_verify_collect(ix, ranked || !cq ? xq : cq, &v, ranked ? &rank : NULL,
+      else if (rarest)
+        cq = rarest_terms_query(ix, pq->root->word.norm, pq->root->word.norm_len, 2);
+      if ((rc = ps_verify_collect(ix, cq ? cq : xq, &v, ranked ? &rank : NULL,
                                   &xr, ranked ? &top : NULL, &fetched, err)))
         goto done;
       if (docset_of(&xr, &acc)) {

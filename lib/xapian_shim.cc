@@ -594,7 +594,7 @@ int ps_xdb_search(ps_xdb *db, const ps_xsearch *s, ps_xresult *out) {
       }
     }
     if (flat) {
-      std::sort_heap(best.heap.begin(), best.heap.end(), BestSpy::Better()); /* best first */
+      std::sort_heap(best.heap.begin(), best.heap.end(), BestSpy::better); /* best first */
       std::copy(best.heap.begin(), best.heap.end(), out->matches);
     } else {
       size_t i = 0;

@@ -11,7 +11,11 @@
  * database from the live paragraphs to reclaim their space.
  *
  * Metadata keys: "ps:scheme", "ps:layout", "ps:dat_len", "ps:idx_len",
- * "ps:next_file", "file:<absolute path>" (a JSON record per file),
+ * "ps:next_file", "ps:t2s" (the traditional->simplified table the database
+ * was built with, ps_tok_t2s_export: readers normalise with it, so an OpenCC
+ * upgrade cannot change what a query matches, and a process need not build
+ * it; a database without it gets the current OpenCC's table when next
+ * opened for writing), "file:<absolute path>" (a JSON record per file),
  * "dead:<first id, 10 digits>" (count of superseded ids from there).
  *
  * Filter terms on every paragraph (boolean, no weight; content terms are

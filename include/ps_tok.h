@@ -46,11 +46,27 @@ typedef struct ps_norm {
   uint32_t *map;  /* owned, NULL unless requested */
 } ps_norm;
 
-/* Loads what normalisation needs from outside (OpenCC's t2s tables), once
- * per process.  Fails with a message saying what to install; normalising
- * without it would disagree with the index, so databases refuse to open
- * then.  Thread-safe; ps_tok_normalize calls it implicitly. */
+/* Makes sure the process has its traditional->simplified table, building
+ * it from OpenCC's t2s conversion when no database gave one (see
+ * ps_tok_t2s_adopt).  Fails with a message saying what to install;
+ * normalising without it would disagree with the index, so databases without
+ * a stored table refuse to open then.  Thread-safe; ps_tok_normalize calls
+ * it implicitly. */
 int ps_tok_init(ps_error *err);
+
+/* The table in use (built as ps_tok_init does if there is none yet) as a
+ * NUL-terminated string for a database to store: a header line, then each
+ * character that changes followed by what it becomes.  The caller frees
+ * *out. */
+int ps_tok_t2s_export(char **out, ps_error *err);
+
+/* Makes the process normalise with the table s[0..len) that a database
+ * stored, so that it is searched exactly as it was built, whatever OpenCC
+ * is installed (or missing) now.  A process has one table: once it has one,
+ * adopting another fails with PS_ERR_SCHEME (PS_OK when they are equal), so
+ * call this before normalising anything.  PS_ERR_CORRUPT when s is not a
+ * table.  Thread-safe. */
+int ps_tok_t2s_adopt(const char *s, size_t len, ps_error *err);
 
 /* Normalises in[0..len) (UTF-8; invalid bytes become U+FFFD) into out, which
  * the caller releases with ps_norm_free.  PS_OK or PS_ERR_NOMEM. */

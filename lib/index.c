@@ -420,6 +420,26 @@ void ix_sort_files(ps_file_info *files, size_t n, uint32_t *by_no) {
 
 /* ---- open / close ---- */
 
+/* Normalises with the traditional->simplified table stored in the
+ * database ("ps:t2s"); a database without one (new, or older than the key)
+ * gets the table of the OpenCC installed now when it is opened for
+ * writing.  A reader of an old database builds it from OpenCC as before. */
+static int t2s_table_use(ps_index *ix, ps_error *err) {
+  char *table = NULL;
+  int rc = meta_get(ix, "ps:t2s", &table, err);
+  if (rc == PS_OK && *table) {
+    if ((rc = ps_tok_t2s_adopt(table, strlen(table), err)))
+      ps_error_prefix(err, "%s", ix->dir);
+  } else if (rc == PS_OK) {
+    free(table);
+    table = NULL;
+    rc = ix->writable ? ps_tok_t2s_export(&table, err) : ps_tok_init(err);
+    if (rc == PS_OK && ix->writable) rc = meta_set(ix, "ps:t2s", table, err);
+  }
+  free(table);
+  return rc;
+}
+
 static int check_scheme(ps_index *ix, ps_error *err) {
   char *scheme = NULL, *layout = NULL;
   int rc = meta_get(ix, "ps:scheme", &scheme, err);
@@ -446,6 +466,7 @@ static int check_scheme(ps_index *ix, ps_error *err) {
   }
   free(scheme);
   free(layout);
+  if (rc == PS_OK) rc = t2s_table_use(ix, err);
   return rc;
 }
 
@@ -544,7 +565,6 @@ static int index_open_with(const char *dir, const char *host, unsigned port, int
   if (!ix) return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
   ix->writable = mode == PS_INDEX_WRITE;
   snprintf(ix->dir, sizeof ix->dir, "%s", dir);
-  if ((rc = ps_tok_init(err))) goto done;
   recover_swap(dir);
   if (ix->writable && (rc = mkdir_p(dir, err))) goto done;
   snprintf(xpath, sizeof xpath, "%s/xapian", dir);

@@ -5,6 +5,7 @@
 
 #include <opencc/opencc.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,24 +15,28 @@
  * Simplified and traditional Chinese are the same for search.  OpenCC's
  * t2s conversion is applied character by character (so that every
  * normalised byte still maps back to one source character) through a table
- * built once per process from OpenCC itself, then only read. */
+ * that is immutable once a process has one.  The table comes from the
+ * database when it holds one (ps_tok_t2s_adopt: a database is searched with
+ * the table it was built with, whatever OpenCC is installed now), else it
+ * is built from OpenCC on first use (~25 ms: 27,000 conversions). */
 
 #define T2S_FIRST 0x3400
 #define T2S_LAST 0x9FFF
+#define T2S_N (T2S_LAST - T2S_FIRST + 1)
+#define T2S_HEADER "t2s 3400-9fff\n"
 
-static int32_t *t2s_table;        /* [T2S_LAST - T2S_FIRST + 1], immutable once built */
-static char t2s_error[256];
-static pthread_once_t t2s_once = PTHREAD_ONCE_INIT;
+static _Atomic(int32_t *) t2s_table; /* [T2S_N]; set once, then only read */
+static pthread_mutex_t t2s_lock = PTHREAD_MUTEX_INITIALIZER;
+static char t2s_error[256];          /* why OpenCC gave no table; under t2s_lock */
 
-static void t2s_build(void) {
-  size_t n = T2S_LAST - T2S_FIRST + 1;
-  char *in = malloc(n * 4 + 1), *p = in, *out = NULL;
-  int32_t *table = malloc(n * sizeof *table);
+static int32_t *t2s_from_opencc(void) {
+  char *in = malloc(T2S_N * 4 + 1), *p = in, *out = NULL;
+  int32_t *table = malloc(T2S_N * sizeof *table);
   opencc_t cc = opencc_open("t2s.json");
   if (!in || !table || cc == (opencc_t)-1) {
     snprintf(t2s_error, sizeof t2s_error, "OpenCC: cannot load t2s.json (%s); install opencc",
              cc == (opencc_t)-1 ? opencc_error() : "out of memory");
-    goto done;
+    goto fail;
   }
   for (int32_t c = T2S_FIRST; c <= T2S_LAST; c++) {
     p += utf8proc_encode_char(c, (utf8proc_uint8_t *)p);
@@ -40,15 +45,14 @@ static void t2s_build(void) {
   out = opencc_convert_utf8(cc, in, (size_t)(p - in));
   if (!out) {
     snprintf(t2s_error, sizeof t2s_error, "OpenCC: conversion failed: %s", opencc_error());
-    goto done;
+    goto fail;
   }
   /* One line per character; a line that is one other character maps it. */
   const char *q = out;
-  for (size_t k = 0; k < n; k++) {
+  for (size_t k = 0; k < T2S_N; k++) table[k] = T2S_FIRST + (int32_t)k;
+  for (size_t k = 0; k < T2S_N; k++) {
     const char *nl = strchr(q, '\n');
     size_t len = nl ? (size_t)(nl - q) : strlen(q);
-    int32_t cp = T2S_FIRST + (int32_t)k;
-    table[k] = cp;
     if (len > 0) {
       int32_t to;
       size_t used = ps_tok_decode(q, len, &to);
@@ -57,25 +61,109 @@ static void t2s_build(void) {
     if (!nl) break;
     q = nl + 1;
   }
-  t2s_table = table;
+  goto done;
+fail:
+  free(table);
   table = NULL;
 done:
   if (out) opencc_convert_utf8_free(out);
   if (cc != (opencc_t)-1 && cc) opencc_close(cc);
   free(in);
-  free(table);
+  return table;
+}
+
+/* The table in use, built from OpenCC if there is none yet; NULL (and
+ * t2s_error says why) when OpenCC cannot give one. */
+static int32_t *t2s_get(void) {
+  int32_t *t = atomic_load_explicit(&t2s_table, memory_order_acquire);
+  if (t) return t;
+  pthread_mutex_lock(&t2s_lock);
+  t = atomic_load_explicit(&t2s_table, memory_order_relaxed);
+  if (!t && !t2s_error[0]) {
+    t = t2s_from_opencc();
+    if (t) atomic_store_explicit(&t2s_table, t, memory_order_release);
+  }
+  pthread_mutex_unlock(&t2s_lock);
+  return t;
 }
 
 int ps_tok_init(ps_error *err) {
-  pthread_once(&t2s_once, t2s_build);
-  if (!t2s_table) return ps_error_set(err, PS_ERR_USAGE, "%s", t2s_error);
+  if (t2s_get()) return PS_OK;
+  pthread_mutex_lock(&t2s_lock);
+  int rc = ps_error_set(err, PS_ERR_USAGE, "%s", t2s_error);
+  pthread_mutex_unlock(&t2s_lock);
+  return rc;
+}
+
+int ps_tok_t2s_export(char **out, ps_error *err) {
+  *out = NULL;
+  int rc = ps_tok_init(err);
+  if (rc) return rc;
+  const int32_t *t = atomic_load_explicit(&t2s_table, memory_order_acquire);
+  size_t n = 0;
+  for (size_t k = 0; k < T2S_N; k++) n += t[k] != T2S_FIRST + (int32_t)k;
+  char *s = malloc(sizeof T2S_HEADER + n * 8), *p = s;
+  if (!s) return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+  memcpy(p, T2S_HEADER, sizeof T2S_HEADER - 1);
+  p += sizeof T2S_HEADER - 1;
+  for (size_t k = 0; k < T2S_N; k++) {
+    if (t[k] == T2S_FIRST + (int32_t)k) continue;
+    p += utf8proc_encode_char(T2S_FIRST + (int32_t)k, (utf8proc_uint8_t *)p);
+    p += utf8proc_encode_char(t[k], (utf8proc_uint8_t *)p);
+  }
+  *p = '\0';
+  *out = s;
   return PS_OK;
+}
+
+/* Reads a table written by ps_tok_t2s_export; NULL when s is not one. */
+static int32_t *t2s_parse(const char *s, size_t len) {
+  size_t hl = sizeof T2S_HEADER - 1;
+  if (len < hl || memcmp(s, T2S_HEADER, hl) != 0) return NULL;
+  int32_t *t = malloc(T2S_N * sizeof *t);
+  if (!t) return NULL;
+  for (size_t k = 0; k < T2S_N; k++) t[k] = T2S_FIRST + (int32_t)k;
+  for (size_t i = hl; i < len;) {
+    utf8proc_int32_t from, to;
+    utf8proc_ssize_t a = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
+                                          (utf8proc_ssize_t)(len - i), &from);
+    if (a <= 0 || from < T2S_FIRST || from > T2S_LAST) goto bad;
+    i += (size_t)a;
+    utf8proc_ssize_t b = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
+                                          (utf8proc_ssize_t)(len - i), &to);
+    if (b <= 0) goto bad;
+    i += (size_t)b;
+    t[from - T2S_FIRST] = to;
+  }
+  return t;
+bad:
+  free(t);
+  return NULL;
+}
+
+int ps_tok_t2s_adopt(const char *s, size_t len, ps_error *err) {
+  int32_t *t = t2s_parse(s, len);
+  if (!t) return ps_error_set(err, PS_ERR_CORRUPT, "unreadable traditional->simplified table");
+  int rc = PS_OK;
+  pthread_mutex_lock(&t2s_lock);
+  const int32_t *have = atomic_load_explicit(&t2s_table, memory_order_relaxed);
+  if (!have) {
+    atomic_store_explicit(&t2s_table, t, memory_order_release);
+    t = NULL;
+  } else if (memcmp(have, t, T2S_N * sizeof *t) != 0) {
+    rc = ps_error_set(err, PS_ERR_SCHEME,
+                      "built with a different traditional->simplified table (another "
+                      "OpenCC version) than the database this program already uses");
+  }
+  pthread_mutex_unlock(&t2s_lock);
+  free(t);
+  return rc;
 }
 
 static int32_t t2s(int32_t c) {
   if (c < T2S_FIRST || c > T2S_LAST) return c;
-  pthread_once(&t2s_once, t2s_build);
-  return t2s_table ? t2s_table[c - T2S_FIRST] : c;
+  const int32_t *t = t2s_get();
+  return t ? t[c - T2S_FIRST] : c;
 }
 
 size_t ps_tok_decode(const char *s, size_t len, int32_t *cp) {

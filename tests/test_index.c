@@ -1,11 +1,13 @@
 /* test_index.c: the database life cycle: add, skip unchanged, supersede on
  * re-index, remove, optimise, crash leftovers, scheme mismatch, locking,
- * hostile input, and the shim's error handling. */
+ * hostile input, the stored traditional->simplified table, and the shim's
+ * error handling. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <utime.h>
 
@@ -13,6 +15,7 @@
 #include "ps_index.h"
 #include "ps_search.h"
 #include "ps_shard.h"
+#include "ps_tok.h"
 #include "ps_xapian.h"
 
 static char g_dir[256], g_db[300];
@@ -217,12 +220,85 @@ static void test_shards(void) {
   }
 }
 
+/* Runs fn in a child process (a process has one traditional->simplified
+ * table, so each side of the test needs a fresh one) and checks that it
+ * passed. */
+static void in_child(void (*fn)(void)) {
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid == 0) {
+    fn();
+    fflush(NULL);
+    _exit(check_failures ? 1 : 0);
+  }
+  int status = 0;
+  CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static const char T2S_TEXT[] = "# 标题\n\n美國與中國的合作。\n";
+
+/* Builds a database, then edits its stored table so that 國 no longer
+ * becomes 国 (as if another OpenCC had built it). */
+static void t2s_build_db(void) {
+  snprintf(g_db, sizeof g_db, "%s/t2s-db", g_dir);
+  write_file("t2s.md", T2S_TEXT, sizeof T2S_TEXT - 1);
+  ps_add_result res;
+  ps_index *ix = writer();
+  CHECK_INT(add(ix, "t2s.md", &res), PS_OK);
+  commit(ix);
+  ps_index_close(ix);
+  char xpath[512], *table = NULL;
+  size_t len = 0;
+  ps_xdb *db = NULL;
+  snprintf(xpath, sizeof xpath, "%s/xapian", g_db);
+  CHECK_INT(ps_xdb_open(xpath, PS_XDB_WRITE_OPEN, PS_XDB_NO_TERMLIST, &db), PS_OK);
+  CHECK_INT(ps_xdb_get_metadata(db, "ps:t2s", &table, &len), PS_OK);
+  char *pair = table ? strstr(table, "國国") : NULL;
+  CHECK(table && strncmp(table, "t2s ", 4) == 0 && pair);
+  if (pair) {
+    memmove(pair, pair + 6, strlen(pair + 6) + 1);
+    CHECK_INT(ps_xdb_set_metadata(db, "ps:t2s", table, strlen(table)), PS_OK);
+    CHECK_INT(ps_xdb_commit(db), PS_OK);
+  }
+  free(table);
+  ps_xdb_close(db);
+}
+
+/* A reader normalises with the table the database holds, not OpenCC's. */
+static void t2s_search_db(void) {
+  snprintf(g_db, sizeof g_db, "%s/t2s-db", g_dir);
+  CHECK_INT(total("中国"), 1); /* indexed with OpenCC's table */
+  CHECK_INT(total("中國"), 0); /* asked with the stored one: 國 stays */
+  ps_norm n;
+  CHECK_INT(ps_tok_normalize("國", 3, 0, &n), PS_OK);
+  CHECK_STR(n.text, "國");
+  ps_norm_free(&n);
+  ps_error err;
+  char *table = NULL;
+  CHECK_INT(ps_tok_t2s_export(&table, &err), PS_OK);
+  CHECK(table && !strstr(table, "國国") && strstr(table, "們们"));
+  CHECK_INT(ps_tok_t2s_adopt(table, strlen(table), &err), PS_OK); /* the same: fine */
+  char *other = malloc(strlen(table) + 8);
+  sprintf(other, "%s國国", table);
+  ps_error_clear(&err);
+  CHECK_INT(ps_tok_t2s_adopt(other, strlen(other), &err), PS_ERR_SCHEME);
+  CHECK(strstr(err.msg, "OpenCC") != NULL);
+  CHECK_INT(ps_tok_t2s_adopt("t2s 3400-9fff\nA", 15, &err), PS_ERR_CORRUPT);
+  CHECK_INT(ps_tok_t2s_adopt("rubbish", 7, &err), PS_ERR_CORRUPT);
+  free(other);
+  free(table);
+}
+
 int main(void) {
   snprintf(g_dir, sizeof g_dir, "/tmp/ps-test-index-XXXXXX");
   if (!mkdtemp(g_dir)) return 1;
   snprintf(g_db, sizeof g_db, "%s/db", g_dir);
   ps_add_result res;
   ps_error err;
+
+  in_child(t2s_build_db);
+  in_child(t2s_search_db);
 
   /* A reader on nothing: a clear error, not a crash. */
   {

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include "ps_memfind.h"
+
 /* ---- traditional → simplified ------------------------------------------
  * Simplified and traditional Chinese are the same for search.  OpenCC's
  * t2s conversion is applied character by character (so that every
@@ -452,7 +454,7 @@ size_t ps_tok_find(const char *text, size_t tlen, const char *q, size_t qlen,
                    size_t from) {
   if (qlen == 0 || qlen > tlen) return (size_t)-1;
   while (from + qlen <= tlen) {
-    const char *hit = memmem(text + from, tlen - from, q, qlen);
+    const char *hit = ps_memfind(text + from, tlen - from, q, qlen);
     if (!hit) return (size_t)-1;
     size_t p = (size_t)(hit - text);
     if (is_boundary(text, tlen, p) && is_boundary(text, tlen, p + qlen)) return p;

@@ -132,11 +132,17 @@ int ps_verify_decider(void *ctx, unsigned docid) { return ps_verify_para(ctx, do
 #define PAR_MAX 8      /* threads at most */
 
 typedef struct vpipe {
-  const verify_ctx *v;
+  /* the walk's thread alone, on every candidate: a cache line of its own,
+   * or each write would take the line from the workers and back */
+  struct {
+    uint32_t *cur;      /* the last block */
+    size_t fill;        /* candidates in it */
+  } walk __attribute__((aligned(64)));
+  const verify_ctx *v __attribute__((aligned(64)));
   uint32_t **blk;       /* blocks of candidates, in Xapian's order */
   unsigned char **ok;   /* per block: the verdicts */
   size_t n_blk, cap_blk;
-  size_t fill;          /* candidates in the last block (the walk's thread) */
+  size_t fill;          /* candidates in the last block, once the walk ended */
   size_t ready;         /* blocks complete, for the workers */
   size_t next;          /* the next block to verify */
   int done;             /* the walk ended: every block is ready */
@@ -158,6 +164,7 @@ static void cpus_count(void) {
 /* Verifies blocks until none is left to take (and, before the walk ends,
  * waits for more). */
 static void verify_blocks(vpipe *p) {
+  const verify_ctx *v = p->v;
   for (;;) {
     pthread_mutex_lock(&p->mu);
     while (p->next >= p->ready && !p->done) pthread_cond_wait(&p->cv, &p->mu);
@@ -170,10 +177,10 @@ static void verify_blocks(vpipe *p) {
     unsigned char *ok = p->ok[i];
     size_t n = i + 1 == p->n_blk ? p->fill : BLOCK; /* (the last one is ready once done) */
     pthread_mutex_unlock(&p->mu);
-    int reads = p->v->any_check; /* (else only whether each is current: no record read) */
+    int reads = v->any_check; /* (else only whether each is current: no record read) */
     for (size_t k = 0; k < n; k++) {
-      if (reads) ps_index_para_hint(p->v->ix, d, sizeof *d, k, n, PS_HINT_TEXT);
-      ok[k] = (unsigned char)ps_verify_para(p->v, d[k]);
+      if (reads) ps_index_para_hint(v->ix, d, sizeof *d, k, n, PS_HINT_TEXT);
+      ok[k] = (unsigned char)ps_verify_para(v, d[k]);
     }
   }
 }
@@ -188,7 +195,7 @@ static void *worker(void *arg) {
 static int collect(void *ctx, unsigned docid) {
   vpipe *p = ctx;
   if (p->nomem) return 0;
-  if (p->n_blk == 0 || p->fill == BLOCK) {
+  if (!p->walk.cur || p->walk.fill == BLOCK) {
     uint32_t *d = malloc(BLOCK * sizeof *d);
     unsigned char *ok = malloc(BLOCK);
     pthread_mutex_lock(&p->mu);
@@ -209,7 +216,8 @@ static int collect(void *ctx, unsigned docid) {
     p->ready = p->n_blk; /* every block before the new one is full */
     p->blk[p->n_blk] = d;
     p->ok[p->n_blk++] = ok;
-    p->fill = 0;
+    p->walk.cur = d;
+    p->walk.fill = 0;
     pthread_once(&cpus_once, cpus_count);
     while (p->ready * BLOCK >= PAR_MIN && p->n_th + 1 < (size_t)cpus &&
            pthread_create(&p->th[p->n_th], NULL, worker, p) == 0)
@@ -217,7 +225,7 @@ static int collect(void *ctx, unsigned docid) {
     if (p->ready) pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
   }
-  p->blk[p->n_blk - 1][p->fill++] = docid;
+  p->walk.cur[p->walk.fill++] = docid;
   return 1;
 }
 
@@ -252,6 +260,7 @@ int ps_verify_collect(ps_index *ix, const ps_xq *q, const verify_ctx *v,
   int rc = ps_xdb_search(ps_index_xdb(ix), &s, &best);
   /* the walk is over: the calling thread verifies with the workers */
   pthread_mutex_lock(&p.mu);
+  p.fill = p.walk.fill;
   p.ready = p.n_blk;
   p.done = 1;
   pthread_cond_broadcast(&p.cv);

@@ -491,28 +491,39 @@ class CDecider : public Xapian::MatchDecider {
 };
 
 // The best `cap` matches by relevance, as Xapian's MSet orders them
-// (heavier first, then smaller docid), kept from what a match spy sees: a
-// heap of plain pairs whose front is the worst.
+// (heavier first, then smaller docid), kept from what a match spy sees.
+// Not a heap: a candidate better than the worst kept so far is appended,
+// and when 2 * cap are there the best cap are selected (nth_element) and
+// the floor raised, so that each costs O(1) amortised where a heap's
+// pop and push cost two walks of log2(cap) levels.
 class BestSpy : public Xapian::MatchSpy {
  public:
   size_t cap = 0;
-  std::vector<ps_xmatch> heap;
+  std::vector<ps_xmatch> kept;
   struct Better { /* (a type, not a function pointer: inlined) */
     bool operator()(const ps_xmatch &a, const ps_xmatch &b) const {
       return a.weight > b.weight || (a.weight == b.weight && a.docid < b.docid);
     }
   };
   static constexpr Better better{};
+  ps_xmatch floor{0, 0};
+  bool full = false; /* floor is the worst of cap kept ones */
   void operator()(const Xapian::Document &doc, double wt) override {
     ps_xmatch c{doc.get_docid(), wt};
-    if (heap.size() < cap) {
-      heap.push_back(c);
-      std::push_heap(heap.begin(), heap.end(), better);
-    } else if (cap && better(c, heap.front())) {
-      std::pop_heap(heap.begin(), heap.end(), better);
-      heap.back() = c;
-      std::push_heap(heap.begin(), heap.end(), better);
-    }
+    if (!cap || (full && !better(c, floor))) return;
+    kept.push_back(c);
+    if (kept.size() == 2 * cap) select();
+  }
+  void select() {
+    std::nth_element(kept.begin(), kept.begin() + (cap - 1), kept.end(), better);
+    kept.resize(cap);
+    floor = kept[cap - 1];
+    full = true;
+  }
+  // The best cap, best first.
+  void finish() {
+    if (kept.size() > cap) select();
+    std::sort(kept.begin(), kept.end(), better);
   }
 };
 
@@ -585,7 +596,8 @@ int ps_xdb_search(ps_xdb *db, const ps_xsearch *s, ps_xresult *out) {
     }
     Xapian::MSet m = enq.get_mset(s->first, flat ? 0 : s->max, check, nullptr,
                                   s->decider ? &dec : nullptr);
-    size_t n = flat ? best.heap.size() : m.size();
+    if (flat) best.finish();
+    size_t n = flat ? best.kept.size() : m.size();
     if (n) {
       out->matches = static_cast<ps_xmatch *>(std::calloc(n, sizeof(ps_xmatch)));
       if (!out->matches) {
@@ -594,8 +606,7 @@ int ps_xdb_search(ps_xdb *db, const ps_xsearch *s, ps_xresult *out) {
       }
     }
     if (flat) {
-      std::sort_heap(best.heap.begin(), best.heap.end(), BestSpy::better); /* best first */
-      std::copy(best.heap.begin(), best.heap.end(), out->matches);
+      std::copy(best.kept.begin(), best.kept.end(), out->matches);
     } else {
       size_t i = 0;
       for (auto it = m.begin(); it != m.end(); ++it, ++i) {

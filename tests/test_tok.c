@@ -1,10 +1,71 @@
 /* test_tok.c: unit tests of the normaliser, the term generators and the
- * match verifier (the contract in ps_tok.h). */
+ * match verifier (the contract in ps_tok.h), and of the byte search under
+ * it (ps_memfind.h). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "ps_memfind.h"
 #include "ps_tok.h"
+
+/* The first occurrence by trying every position. */
+static const char *naive_find(const char *h, size_t hl, const char *n, size_t nl) {
+  if (nl == 0) return NULL;
+  for (size_t p = 0; p + nl <= hl; p++)
+    if (memcmp(h + p, n, nl) == 0) return h + p;
+  return NULL;
+}
+
+/* ps_memfind against every position, on texts of few distinct UTF-8
+ * characters (so that partial matches of both filter bytes abound), needles
+ * cut from the text or made up, in buffers of exactly their size (so that
+ * AddressSanitizer sees any read past the end). */
+static void test_memfind(void) {
+  static const char *const alphabet[] = {"京", "津", "冀", "协", "同", "a", "1", "。"};
+  unsigned seed = 12345;
+  size_t mismatches = 0, found = 0, runs = 0;
+  for (int round = 0; round < 4000; round++) {
+    char buf[700];
+    size_t hl = 0, chars = (size_t)(round % 200);
+    for (size_t i = 0; i < chars; i++) {
+      seed = seed * 1103515245u + 12345u;
+      const char *c = alphabet[(seed >> 16) % (round % 3 == 0 ? 3 : 8)];
+      memcpy(buf + hl, c, strlen(c));
+      hl += strlen(c);
+    }
+    char *h = malloc(hl ? hl : 1);
+    memcpy(h, buf, hl);
+    for (int k = 0; k < 6; k++) {
+      seed = seed * 1103515245u + 12345u;
+      size_t nl = 1 + (seed >> 16) % 40, at = hl ? (seed >> 8) % hl : 0;
+      char nb[64];
+      if (k < 4 && at + nl <= hl) {
+        memcpy(nb, h + at, nl); /* from the text: found, maybe earlier */
+      } else {
+        for (size_t i = 0; i < nl; i++) {
+          seed = seed * 1103515245u + 12345u;
+          nb[i] = buf[(seed >> 16) % (hl ? hl : 1)];
+        }
+      }
+      char *n = malloc(nl);
+      memcpy(n, nb, nl);
+      const char *want = naive_find(h, hl, n, nl), *got = ps_memfind(h, hl, n, nl);
+      mismatches += want != got;
+      found += want != NULL;
+      runs++;
+      free(n);
+    }
+    free(h);
+  }
+  CHECK_INT(mismatches, 0);
+  CHECK(found > runs / 3); /* the test does look at matches */
+  CHECK(ps_memfind("abc", 3, "", 0) == NULL);
+  CHECK(ps_memfind("", 0, "a", 1) == NULL);
+  const char text[] = "推进京津冀协同发展，京津冀协同发展走深走实";
+  CHECK(ps_memfind(text, sizeof text - 1, "京津冀协同发展", 21) == text + 6);
+  CHECK(ps_memfind(text, sizeof text - 1, "走实", 6) == text + sizeof text - 7);
+  CHECK(ps_memfind(text, sizeof text - 1, "走虚", 6) == NULL);
+}
 
 static char *norm(const char *s) {
   ps_norm n;
@@ -177,5 +238,6 @@ int main(void) {
   CHECK_INT(ps_tok_class(0xE9), PS_TOK_ALNUM);
   CHECK_INT(ps_tok_class(0x3001), PS_TOK_OTHER);
   CHECK_INT(ps_tok_class(0x3000), PS_TOK_SPACE);
+  test_memfind();
   return CHECK_DONE();
 }

@@ -184,9 +184,11 @@ typedef struct ps_xsearch {
   void *decider_ctx;
   double min_weight;       /* > 0: only matches weighing at least this
                               (Enquire::set_cutoff; totals then count those) */
-  int flat_top;            /* 1: the best max (first 0, by relevance) kept in a
-                              heap of plain (docid, weight) pairs instead of
-                              Xapian's MSet, whose heap moves a heavy item for
+  int flat_top;            /* 1: the best max (first 0, by relevance) kept as
+                              plain (docid, weight) pairs (appended above a
+                              floor, selected when 2 * max are there: O(1)
+                              each) instead of Xapian's MSet, whose heap
+                              moves a heavy item for
                               every match that ties its weight floor (most of
                               them when most weigh the same) but can stop
                               early; here every candidate is weighed and

@@ -569,7 +569,7 @@ static void set_bm25(ps_xsearch *s) {
  * that the decider accepts (every one when max is 0; with min_weight > 0
  * only those weighing at least that) in *xr, and their exact number in
  * xr->total_lower (known_total when given: then min_weight may be used),
- * so that ranking and paging can happen in C.  flat: kept in a plain heap
+ * so that ranking and paging can happen in C.  flat: kept as plain pairs
  * (ps_xsearch.flat_top: a large max costs little, but no early end). */
 static int search_top(ps_index *ix, const ps_xq *xq, ps_xdecider_fn fn, void *ctx,
                       size_t max, double min_weight, const size_t *known_total, int flat,
@@ -1955,7 +1955,7 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
     }
     /* Nothing to verify, several terms in an AND: Xapian walks every match
      * whatever it is asked for (the AND's weight bound rarely falls under
-     * the floor), so the first pass asks for many in a plain heap, which
+     * the floor), so the first pass asks for many as plain pairs, which
      * usually completes the page at once (1 GB, 京津 湿地: 10,622 matches
      * to score, 2 passes of 22 ms before).  A word alone (one term) keeps
      * Xapian's early end. */

@@ -48,9 +48,9 @@ int ps_xdb_open_remote(const char *host, unsigned port, unsigned timeout_ms, ps_
  * combination is document (d-1)/n+1 of part (d-1)%n; statistics (document
  * count, lengths, term frequencies) are summed, so BM25 weights are those of
  * one database holding every part's documents.  The parts share their
- * underlying databases with it: reopening it reopens them, and closing it
- * leaves them open (it may be closed before or after them).  Metadata is
- * read from each part, not from it.
+ * underlying databases with it: reopening them moves it too, and closing it
+ * leaves them open; the parts must outlive it (it asks them whether a read
+ * met DatabaseModifiedError).  Metadata is read from each part, not from it.
  * A search with a decider on it (or on a remote handle) runs the decider in
  * this process on the global docids, after Xapian's match: Xapian refuses
  * a decider over the remote backend and gives it shard-local docids over
@@ -69,7 +69,12 @@ void ps_xdb_close(ps_xdb *db);
 const char *ps_xdb_errmsg(const ps_xdb *db);
 
 /* Readers: moves to the latest commit.  *changed (may be NULL) tells whether
- * there was a newer one. */
+ * there was a newer one (or the handle had met DatabaseModifiedError).
+ * After a call on a handle fails with PS_ERR_RETRY (DatabaseModifiedError:
+ * a commit overwrote what it was reading), every later call on it (or on a
+ * combination of it) fails the same way until this succeeds: its tables may
+ * be at two revisions, and Xapian would give postings of documents newer
+ * than its document count. */
 int ps_xdb_reopen(ps_xdb *db, int *changed);
 
 /* Writers: makes all changes durable and visible atomically. */

@@ -40,7 +40,14 @@ static int refresh(ps_pool *p, slot *s, ps_error *err) {
   }
   s->dev = sb.st_dev;
   s->ino = sb.st_ino;
-  return ps_index_open(p->dir, PS_INDEX_READ, &s->ix, err);
+  /* A writer committing meanwhile can overwrite what an opening reads
+   * (PS_ERR_RETRY): a few more tries, as a search gets */
+  int rc = PS_ERR_RETRY;
+  for (int attempt = 0; rc == PS_ERR_RETRY && attempt < 4; attempt++) {
+    if (attempt) ps_error_clear(err);
+    rc = ps_index_open(p->dir, PS_INDEX_READ, &s->ix, err);
+  }
+  return rc;
 }
 
 int ps_pool_open(const char *dir, size_t n, ps_pool **out, ps_error *err) {

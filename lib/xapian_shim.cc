@@ -22,6 +22,8 @@ struct ps_xdb {
   Xapian::WritableDatabase *wdb = nullptr; // for writers (also used as rdb)
   bool remote = false;                     // a remote database, or a combination with one
   bool combined = false;                   // shares its parts' databases: never close() them
+  bool modified = false;                   // a read failed with DatabaseModifiedError
+  std::vector<ps_xdb *> parts;             // combined: the handles it shares
   std::string errmsg;
   Xapian::Database &db() { return wdb ? *wdb : *rdb; }
 };
@@ -74,14 +76,42 @@ int copy_out(const std::string &s, char **out, size_t *len) {
 
 }  // namespace
 
+// A reader that met DatabaseModifiedError (a commit overwrote blocks of
+// its revision) may have tables at two revisions: postings of paragraphs it
+// does not know yet, beyond its text store.  Every later call fails the same
+// way until ps_xdb_reopen, so that no caller can go on with it by ignoring
+// one error (a term frequency that was only an estimate, say).
+int refuse_modified(ps_xdb *db) {
+  if (!db) return PS_OK;
+  bool m = db->modified; /* (a combination: any of its parts, reopened one by one) */
+  for (const ps_xdb *part : db->parts) m = m || part->modified;
+  if (!m) return PS_OK;
+  set_msg(db, "DatabaseModifiedError: the database changed under this handle; reopen it");
+  return PS_ERR_RETRY;
+}
+
+void mark_modified(ps_xdb *db) {
+  db->modified = db->parts.empty();
+  for (ps_xdb *part : db->parts) part->modified = true; /* (which one moved is unknown) */
+}
+
 // Runs body; converts any exception into a status code and a message in db.
 #define GUARD(db, body)                                              \
+  GUARD_OPEN(db, {                                                   \
+    if (int refused_ = refuse_modified(db)) return refused_;         \
+    body                                                             \
+  })
+
+// GUARD without the check of a modified handle (ps_xdb_reopen).
+#define GUARD_OPEN(db, body)                                         \
   try {                                                              \
     if (db) (db)->errmsg.clear();                                    \
     body                                                             \
   } catch (const Xapian::Error &e) {                                 \
     set_msg(db, describe(e));                                        \
-    return classify(e);                                              \
+    int code_ = classify(e);                                         \
+    if (db && code_ == PS_ERR_RETRY) mark_modified(db);              \
+    return code_;                                                    \
   } catch (const std::bad_alloc &) {                                 \
     set_msg(db, "out of memory");                                    \
     return PS_ERR_NOMEM;                                             \
@@ -144,6 +174,7 @@ int ps_xdb_combine(ps_xdb *const *parts, size_t n, ps_xdb **out) {
     for (size_t i = 0; i < n; i++) {
       db->rdb->add_database(parts[i]->db());
       db->remote = db->remote || parts[i]->remote;
+      db->parts.push_back(parts[i]);
     }
     return PS_OK;
   })
@@ -176,9 +207,10 @@ const char *ps_xdb_errmsg(const ps_xdb *db) {
 }
 
 int ps_xdb_reopen(ps_xdb *db, int *changed) {
-  GUARD(db, {
+  GUARD_OPEN(db, {
     bool c = db->db().reopen();
-    if (changed) *changed = c ? 1 : 0;
+    if (changed) *changed = c || db->modified ? 1 : 0;
+    db->modified = false;
     return PS_OK;
   })
 }

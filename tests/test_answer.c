@@ -153,6 +153,7 @@ static void *search_loop(void *arg) {
     ps_error err;
     ps_error_clear(&err);
     if (ps_pool_get(w->pool, &ix, &err) != PS_OK) {
+      fprintf(stderr, "pool: %s\n", err.msg);
       w->errors++;
       continue;
     }

@@ -1394,7 +1394,9 @@ static int is_cjk_bigram(const char *t, size_t n) {
  * out).  A number or a single character is another matter (2035 stands in
  * 23,023 paragraphs, 2035年远景目标 in 4,529; its next term 年远 removes
  * most: 1.2 ms with it, 4.1 without).  NULL when the word has one term or
- * on any failure: the caller keeps the full query. */
+ * on any failure: the caller keeps the full query (a Xapian error comes
+ * back from its walk: a handle that met DatabaseModifiedError refuses every
+ * call until reopened, ps_xdb_reopen). */
 static ps_xq *rarest_terms_query(ps_index *ix, const char *t, size_t n) {
   term_list tl = {0};
   int ex = 0;

@@ -301,6 +301,28 @@ int ps_tok_normalize(const char *in, size_t len, int want_map, ps_norm *out) {
   size_t i = 0;
   while (i < len && b.ok) {
     int32_t cp, f[18];
+    /* Most of the text: an ideograph of U+4E00..U+9FFF (lead byte E4..E9,
+     * always a valid sequence), which only the t2s table changes; decoded,
+     * folded and written here (what the general path below does for it,
+     * without its calls per character). */
+    const unsigned char *u = (const unsigned char *)in + i;
+    if (u[0] >= 0xE4 && u[0] <= 0xE9 && len - i >= 3 && (u[1] & 0xC0) == 0x80 &&
+        (u[2] & 0xC0) == 0x80) {
+      cp = (int32_t)((u[0] & 0x0F) << 12 | (u[1] & 0x3F) << 6 | (u[2] & 0x3F));
+      int32_t s = cp >= 0x4E00 ? t2s(cp) : -1;
+      if (s >= 0x4E00 && s <= 0x9FFF && b.len + 5 <= b.cap) {
+        pending_space = 0; /* (dropped: a CJK character is not a letter or digit) */
+        char *t = b.text + b.len;
+        t[0] = (char)(0xE0 | s >> 12);
+        t[1] = (char)(0x80 | (s >> 6 & 0x3F));
+        t[2] = (char)(0x80 | (s & 0x3F));
+        if (b.map) b.map[b.len] = b.map[b.len + 1] = b.map[b.len + 2] = (uint32_t)i;
+        b.len += 3;
+        prev_class = PS_TOK_CJK;
+        i += 3;
+        continue;
+      }
+    }
     size_t n = ps_tok_decode(in + i, len - i, &cp);
     int k = fold_char(cp, f);
     for (int j = 0; j < k; j++) {

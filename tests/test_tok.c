@@ -239,5 +239,22 @@ int main(void) {
   CHECK_INT(ps_tok_class(0x3001), PS_TOK_OTHER);
   CHECK_INT(ps_tok_class(0x3000), PS_TOK_SPACE);
   test_memfind();
+
+  /* The ideograph fast path of the normaliser (U+4E00..U+9FFF) agrees with
+   * the general one around it: maps, spaces, neighbours, cut sequences. */
+  {
+    ps_norm n;
+    const char *in = "\xEF\xBC\xA1\xE5\x9C\x8B \xE5\xAE\xB6" "b"; /* Ａ國 家b */
+    CHECK_INT(ps_tok_normalize(in, strlen(in), 1, &n), PS_OK);
+    CHECK_STR(n.text, "a国家b");
+    static const uint32_t want[] = {0, 3, 3, 3, 7, 7, 7, 10, 11};
+    int map_ok = n.len + 1 == sizeof want / sizeof *want;
+    for (size_t i = 0; map_ok && i <= n.len; i++) map_ok = n.map[i] == want[i];
+    CHECK(map_ok);
+    ps_norm_free(&n);
+  }
+  check_norm("ai 京津 ai", "ai京津ai");           /* spaces next to ideographs go */
+  check_norm("一 龥 \xE4\xB8", "一龥\xEF\xBF\xBD\xEF\xBF\xBD"); /* U+4E00, U+9FA5, cut */
+  check_norm("\xE4\xB6\xB5國", "\xE4\xB6\xB5国");  /* U+4DB5 (Ext-A) beside the range */
   return CHECK_DONE();
 }

@@ -174,6 +174,14 @@ size_t ps_tok_decode(const char *s, size_t len, int32_t *cp) {
     *cp = u[0];
     return 1;
   }
+  /* Three bytes led by E1..EC or EE..EF (Chinese text, full-width forms):
+   * every pair of continuation bytes is a valid character there (E0 and ED
+   * have overlong and surrogate forms: utf8proc checks those). */
+  if (len >= 3 && ((u[0] >= 0xE1 && u[0] <= 0xEC) || u[0] >= 0xEE) && u[0] <= 0xEF &&
+      (u[1] & 0xC0) == 0x80 && (u[2] & 0xC0) == 0x80) {
+    *cp = (int32_t)((u[0] & 0x0F) << 12 | (u[1] & 0x3F) << 6 | (u[2] & 0x3F));
+    return 3;
+  }
   utf8proc_int32_t c;
   utf8proc_ssize_t n = utf8proc_iterate(u, (utf8proc_ssize_t)(len > 4 ? 4 : len), &c);
   if (n <= 0) {

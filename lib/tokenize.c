@@ -27,6 +27,8 @@
 #define T2S_N (T2S_LAST - T2S_FIRST + 1)
 #define T2S_HEADER "t2s 3400-9fff\n"
 
+static int is_cjk(int32_t c);
+
 static _Atomic(int32_t *) t2s_table; /* [T2S_N]; set once, then only read */
 static pthread_mutex_t t2s_lock = PTHREAD_MUTEX_INITIALIZER;
 static char t2s_error[256];          /* why OpenCC gave no table; under t2s_lock */
@@ -49,7 +51,8 @@ static int32_t *t2s_from_opencc(void) {
     snprintf(t2s_error, sizeof t2s_error, "OpenCC: conversion failed: %s", opencc_error());
     goto fail;
   }
-  /* One line per character; a line that is one other character maps it. */
+  /* One line per character; a line that is one other ideograph maps it
+   * (ps_tok_t2s_adopt accepts nothing else from a database either). */
   const char *q = out;
   for (size_t k = 0; k < T2S_N; k++) table[k] = T2S_FIRST + (int32_t)k;
   for (size_t k = 0; k < T2S_N; k++) {
@@ -58,7 +61,7 @@ static int32_t *t2s_from_opencc(void) {
     if (len > 0) {
       int32_t to;
       size_t used = ps_tok_decode(q, len, &to);
-      if (used == len) table[k] = to;
+      if (used == len && is_cjk(to)) table[k] = to;
     }
     if (!nl) break;
     q = nl + 1;
@@ -133,7 +136,7 @@ static int32_t *t2s_parse(const char *s, size_t len) {
     i += (size_t)a;
     utf8proc_ssize_t b = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
                                           (utf8proc_ssize_t)(len - i), &to);
-    if (b <= 0) goto bad;
+    if (b <= 0 || !is_cjk(to)) goto bad; /* (no control, no ASCII from a damaged file) */
     i += (size_t)b;
     t[from - T2S_FIRST] = to;
   }

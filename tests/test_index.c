@@ -286,6 +286,7 @@ static void t2s_search_db(void) {
   CHECK(strstr(err.msg, "OpenCC") != NULL);
   CHECK_INT(ps_tok_t2s_adopt("t2s 3400-9fff\nA", 15, &err), PS_ERR_CORRUPT);
   CHECK_INT(ps_tok_t2s_adopt("rubbish", 7, &err), PS_ERR_CORRUPT);
+  CHECK_INT(ps_tok_t2s_adopt("t2s 3400-9fff\n國a", 18, &err), PS_ERR_CORRUPT); /* to ASCII */
   free(other);
   free(table);
 }

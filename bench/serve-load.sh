@@ -83,7 +83,7 @@ The server exited with status $stopped on SIGTERM after the run.  With $conns co
 latency is mostly waiting: each request queues behind the others on $(nproc) cores, so the
 one-connection column is the time a request takes.  wrk runs with \`--timeout 30s\`.
 
-What a request costs (measured on the benchmark corpora in \`bench/RESULTS.md\`, sessions 10-12):
+What a request costs (measured on the benchmark corpora in \`bench/RESULTS.md\`, sessions 10-13):
 the facets are counted from the docids of every exact hit (years, regions and types from the
 files' docid ranges, projects from a Xapian value slot of name hashes), not from hits read
 from the store; only the hits a page can reach after collapsing (offset + limit + the
@@ -94,7 +94,9 @@ ranking the collapse window.  On this 5-document corpus every query is small; th
 above are mostly HTTP, JSON and the search page's work per request.  Earlier runs of this
 check, same mix and machine kind: 37.0 requests/s at 64 connections and a 17.8 ms median on
 one connection (commit a6acf18, facets read every hit and extracted its projects), 347.3 and
-2.9 ms (a0633dd, 2026-11-23: project names stored at index time, sketched collapsing).
+2.9 ms (a0633dd, 2026-11-23: project names stored at index time, sketched collapsing), 986.1
+and 2.3 ms (80eabcc, 2026-12-05: ranking inside the verifying walk; since then the SIMD
+phrase scan, the stored t2s table and the normaliser's fast path for ideographs, session 13).
 
 Machine: $cpu, $(nproc) CPUs, $mem, $(uname -sr); load average before the run $load_before
 (other work on the machine lowers these figures); commit $rev, $(date -u +%Y-%m-%d).

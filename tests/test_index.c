@@ -220,6 +220,57 @@ static void test_shards(void) {
   }
 }
 
+/* Adds n documents of 20 terms each ("t" and a number below 2000, chosen by
+ * step) and commits. */
+static void add_numbered(ps_xdb *w, int n, int step) {
+  ps_xdoc *d = ps_xdoc_new();
+  char t[16];
+  for (int i = 0; d && i < n; i++) {
+    ps_xdoc_clear(d);
+    for (int k = 0; k < 20; k++) {
+      int len = snprintf(t, sizeof t, "t%d", (i * step + k) % 2000);
+      ps_xdoc_add_term(d, t, (size_t)len, 1);
+    }
+    CHECK_INT(ps_xdb_add(w, d, NULL), PS_OK);
+  }
+  CHECK_INT(ps_xdb_commit(w), PS_OK);
+  ps_xdoc_free(d);
+}
+
+/* A reader whose revision three commits have overwritten meets Xapian's
+ * DatabaseModifiedError (PS_ERR_RETRY); from then on every call on it
+ * fails the same way, even one that would read nothing overwritten (its
+ * tables may be at two revisions), until it is reopened. */
+static void test_modified_handle(void) {
+  char path[400];
+  snprintf(path, sizeof path, "%s/modified-db", g_dir);
+  ps_xdb *w = NULL, *r = NULL;
+  CHECK_INT(ps_xdb_open(path, PS_XDB_WRITE_CREATE, PS_XDB_NO_SYNC, &w), PS_OK);
+  add_numbered(w, 3000, 7);
+  CHECK_INT(ps_xdb_open(path, PS_XDB_READ, 0, &r), PS_OK);
+  for (int round = 0; round < 3; round++) add_numbered(w, 3000, 13);
+  unsigned tf = 0;
+  int rc = PS_OK;
+  for (int t = 0; t < 2000 && rc == PS_OK; t += 97) {
+    char term[16];
+    int len = snprintf(term, sizeof term, "t%d", t);
+    rc = ps_xdb_termfreq(r, term, (size_t)len, &tf);
+  }
+  CHECK_INT(rc, PS_ERR_RETRY);
+  ps_xdb_stats st;
+  CHECK_INT(ps_xdb_stats_get(r, &st), PS_ERR_RETRY); /* refused, not read */
+  CHECK(strstr(ps_xdb_errmsg(r), "reopen") != NULL);
+  int changed = 0;
+  CHECK_INT(ps_xdb_reopen(r, &changed), PS_OK);
+  CHECK_INT(changed, 1);
+  CHECK_INT(ps_xdb_stats_get(r, &st), PS_OK);
+  CHECK_INT(st.lastdocid, 12000);
+  CHECK_INT(ps_xdb_termfreq(r, "t0", 2, &tf), PS_OK);
+  CHECK(tf > 0);
+  ps_xdb_close(r);
+  ps_xdb_close(w);
+}
+
 /* Runs fn in a child process (a process has one traditional->simplified
  * table, so each side of the test needs a fresh one) and checks that it
  * passed. */
@@ -300,6 +351,7 @@ int main(void) {
 
   in_child(t2s_build_db);
   in_child(t2s_search_db);
+  test_modified_handle();
 
   /* A reader on nothing: a clear error, not a crash. */
   {

@@ -12,32 +12,19 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include "ps_tok.h"
+
 /* ---------------------------------------------------------------- UTF-8 */
 
 int32_t ing_cp_at(const char *s, size_t n, size_t *adv) {
-  utf8proc_int32_t c;
   if (n == 0) {
     if (adv) *adv = 0;
     return -1;
   }
-  const unsigned char *u = (const unsigned char *)s;
-  if (u[0] < 0x80) { /* (as ps_tok_decode: the commonest forms without a call) */
-    if (adv) *adv = 1;
-    return u[0];
-  }
-  if (n >= 3 && ((u[0] >= 0xE1 && u[0] <= 0xEC) || u[0] >= 0xEE) && u[0] <= 0xEF &&
-      (u[1] & 0xC0) == 0x80 && (u[2] & 0xC0) == 0x80) {
-    if (adv) *adv = 3;
-    return (int32_t)((u[0] & 0x0F) << 12 | (u[1] & 0x3F) << 6 | (u[2] & 0x3F));
-  }
-  utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s,
-                                        (utf8proc_ssize_t)n, &c);
-  if (k <= 0) {
-    if (adv) *adv = 1; /* step over one bad byte so callers always progress */
-    return -1;
-  }
-  if (adv) *adv = (size_t)k;
-  return c;
+  int32_t c;
+  size_t k = ps_tok_decode(s, n, &c);
+  if (adv) *adv = k; /* (one byte over a bad one: callers always progress) */
+  return k == 1 && c == 0xFFFD ? -1 : c; /* (a real U+FFFD takes 3 bytes) */
 }
 
 int32_t ing_last_cp(const char *s, size_t n, size_t *start) {

@@ -929,7 +929,9 @@ static int cand_cmp(const void *a, const void *b) {
 }
 
 static void last_chars_init(void) {
-  _Static_assert(COUNT(SUFFIXES) <= 256 && COUNT(LEFT_VERBS) <= 256, "last_chars holds 256");
+  _Static_assert(COUNT(SUFFIXES) <= 256 && COUNT(LEFT_VERBS) <= 256 &&
+                     COUNT(ROAD_SUFFIXES) <= 256,
+                 "last_chars holds 256");
   last_chars_make(&suffix_last, &SUFFIXES[0].word, COUNT(SUFFIXES), sizeof SUFFIXES[0]);
   last_chars_make(&verb_last, LEFT_VERBS, COUNT(LEFT_VERBS), sizeof LEFT_VERBS[0]);
   last_chars_make(&road_last, ROAD_SUFFIXES, COUNT(ROAD_SUFFIXES), sizeof ROAD_SUFFIXES[0]);

@@ -1140,9 +1140,14 @@ static int is_cjk_at(const char *s, size_t n) {
   return ps_tok_decode(s, n, &cp) == 3 && ps_tok_class(cp) == PS_TOK_CJK;
 }
 
+/* Is term t[0..n) a bigram (two CJK characters)? */
+static int is_cjk_bigram(const char *t, size_t n) {
+  return n == 6 && is_cjk_at(t, 3) && is_cjk_at(t + 3, 3);
+}
+
 static int collect_bigram(void *vctx, const char *t, size_t n) {
   bigram_list *bl = vctx;
-  if (n != 6 || !is_cjk_at(t, 3) || !is_cjk_at(t + 3, 3)) return 0;
+  if (!is_cjk_bigram(t, n)) return 0;
   if (bl->n == bl->cap) {
     size_t c = bl->cap ? bl->cap * 2 : 256;
     bigram *nb = realloc(bl->b, c * sizeof *nb);
@@ -1374,12 +1379,6 @@ static ps_xq *terms_query(const char *t, size_t n, int *nomem, int *exact) {
     for (size_t i = 0; i < tl.n; i++) ps_xq_free(tl.q[i]);
   term_list_free(&tl);
   return q;
-}
-
-/* Is term t a bigram of two CJK characters (two 3-byte UTF-8 sequences)? */
-static int is_cjk_bigram(const char *t, size_t n) {
-  const unsigned char *u = (const unsigned char *)t;
-  return n == 6 && u[0] >= 0xE0 && u[0] < 0xF0 && u[3] >= 0xE0 && u[3] < 0xF0;
 }
 
 /* Candidates for counting a word that is verified anyway: its rarest term,

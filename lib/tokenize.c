@@ -171,6 +171,11 @@ static int32_t t2s(int32_t c) {
   return t ? t[c - T2S_FIRST] : c;
 }
 
+/* The code point of a three-byte sequence (validity checked by the caller). */
+static inline int32_t decode3(const unsigned char *u) {
+  return (int32_t)((u[0] & 0x0F) << 12 | (u[1] & 0x3F) << 6 | (u[2] & 0x3F));
+}
+
 size_t ps_tok_decode(const char *s, size_t len, int32_t *cp) {
   const unsigned char *u = (const unsigned char *)s;
   if (u[0] < 0x80) {
@@ -182,7 +187,7 @@ size_t ps_tok_decode(const char *s, size_t len, int32_t *cp) {
    * have overlong and surrogate forms: utf8proc checks those). */
   if (len >= 3 && ((u[0] >= 0xE1 && u[0] <= 0xEC) || u[0] >= 0xEE) && u[0] <= 0xEF &&
       (u[1] & 0xC0) == 0x80 && (u[2] & 0xC0) == 0x80) {
-    *cp = (int32_t)((u[0] & 0x0F) << 12 | (u[1] & 0x3F) << 6 | (u[2] & 0x3F));
+    *cp = decode3(u);
     return 3;
   }
   utf8proc_int32_t c;
@@ -319,7 +324,7 @@ int ps_tok_normalize(const char *in, size_t len, int want_map, ps_norm *out) {
     const unsigned char *u = (const unsigned char *)in + i;
     if (u[0] >= 0xE4 && u[0] <= 0xE9 && len - i >= 3 && (u[1] & 0xC0) == 0x80 &&
         (u[2] & 0xC0) == 0x80) {
-      cp = (int32_t)((u[0] & 0x0F) << 12 | (u[1] & 0x3F) << 6 | (u[2] & 0x3F));
+      cp = decode3(u);
       int32_t s = cp >= 0x4E00 ? t2s(cp) : -1;
       if (s >= 0x4E00 && s <= 0x9FFF && b.len + 5 <= b.cap) {
         pending_space = 0; /* (dropped: a CJK character is not a letter or digit) */

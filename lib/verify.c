@@ -142,7 +142,6 @@ typedef struct vpipe {
   uint32_t **blk;       /* blocks of candidates, in Xapian's order */
   unsigned char **ok;   /* per block: the verdicts */
   size_t n_blk, cap_blk;
-  size_t fill;          /* candidates in the last block, once the walk ended */
   size_t ready;         /* blocks complete, for the workers */
   size_t next;          /* the next block to verify */
   int done;             /* the walk ended: every block is ready */
@@ -175,7 +174,8 @@ static void verify_blocks(vpipe *p) {
     size_t i = p->next++;
     const uint32_t *d = p->blk[i];
     unsigned char *ok = p->ok[i];
-    size_t n = i + 1 == p->n_blk ? p->fill : BLOCK; /* (the last one is ready once done) */
+    /* (the last block is ready once the walk ended: its fill is final) */
+    size_t n = i + 1 == p->n_blk ? p->walk.fill : BLOCK;
     pthread_mutex_unlock(&p->mu);
     int reads = v->any_check; /* (else only whether each is current: no record read) */
     for (size_t k = 0; k < n; k++) {
@@ -260,7 +260,6 @@ int ps_verify_collect(ps_index *ix, const ps_xq *q, const verify_ctx *v,
   int rc = ps_xdb_search(ps_index_xdb(ix), &s, &best);
   /* the walk is over: the calling thread verifies with the workers */
   pthread_mutex_lock(&p.mu);
-  p.fill = p.walk.fill;
   p.ready = p.n_blk;
   p.done = 1;
   pthread_cond_broadcast(&p.cv);
@@ -278,12 +277,12 @@ int ps_verify_collect(ps_index *ix, const ps_xq *q, const verify_ctx *v,
   } else if (!p.nomem) {
     size_t n = 0;
     for (size_t b = 0; b < p.n_blk; b++) {
-      size_t m = b + 1 == p.n_blk ? p.fill : BLOCK;
+      size_t m = b + 1 == p.n_blk ? p.walk.fill : BLOCK;
       for (size_t k = 0; k < m; k++) n += p.ok[b][k];
     }
     if (n && !(xr->matches = malloc(n * sizeof *xr->matches))) p.nomem = 1;
     for (size_t b = 0; !p.nomem && b < p.n_blk; b++) {
-      size_t m = b + 1 == p.n_blk ? p.fill : BLOCK;
+      size_t m = b + 1 == p.n_blk ? p.walk.fill : BLOCK;
       for (size_t k = 0; k < m; k++)
         if (p.ok[b][k]) xr->matches[xr->n++] = (ps_xmatch){p.blk[b][k], 0};
     }

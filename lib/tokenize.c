@@ -270,8 +270,9 @@ static int32_t unify_bracket(int32_t c) {
   }
 }
 
-/* Folds one code point into out[] (up to 18 code points); returns the count,
- * 0 when the character disappears (format characters, controls). */
+/* Folds one code point into out[] (up to 18 code points) before the t2s
+ * table (the caller applies it); returns the count, 0 when the character
+ * disappears (format characters, controls). */
 static int fold_char(int32_t c, int32_t out[18]) {
   c = unify_bracket(c);
   if (c < 0x80) {
@@ -283,7 +284,7 @@ static int fold_char(int32_t c, int32_t out[18]) {
     out[0] = c;
     return 1;
   }
-  if (c >= 0x4E00 && c <= 0x9FFF) { out[0] = t2s(c); return 1; }
+  if (c >= 0x4E00 && c <= 0x9FFF) { out[0] = c; return 1; }
   utf8proc_int32_t buf[18];
   int last = 0;
   utf8proc_ssize_t n = utf8proc_decompose_char(
@@ -299,8 +300,47 @@ static int fold_char(int32_t c, int32_t out[18]) {
   int k = 0;
   for (utf8proc_ssize_t i = 0; i < n; i++) {
     if (utf8proc_category(buf[i]) == UTF8PROC_CATEGORY_CF) continue;
-    out[k++] = t2s(unify_bracket(buf[i]));
+    out[k++] = unify_bracket(buf[i]);
   }
+  return k;
+}
+
+/* fold_char's answers for the Basic Multilingual Plane, and the class of
+ * their one code point, remembered for the process: outside the ideographs
+ * (which have their own fast path) a character costs a utf8proc
+ * decomposition and a category look-up, and Chinese text is a tenth
+ * punctuation (，。、“”（）), section paths and snippets more.  An entry is
+ * 0 until first met; fold_char is a pure function, so threads that fill
+ * one entry at once write the same value.  Before the t2s table, which
+ * stays the caller's (it maps ideographs to ideographs, so the class holds
+ * unless t2s changes the character, where it is taken again). */
+#define FM_KNOWN 0x80000000u
+#define FM_MANY 0x40000000u /* folds to several: fold_char every time */
+#define FM_NONE 0x20000000u /* folds to nothing */
+#define FM_CLASS_SHIFT 24
+static _Atomic uint32_t fold_memo[0x10000];
+
+/* The fold of c (k code points into out, after t2s) with, when k == 1,
+ * the class of out[0] in *cls (else *cls = -1: the caller classifies). */
+static int fold_known(int32_t c, int32_t out[18], int *cls) {
+  uint32_t e = c >= 0 && c < 0x10000
+                   ? atomic_load_explicit(&fold_memo[c], memory_order_relaxed) : FM_MANY;
+  *cls = -1;
+  if (e & FM_KNOWN && !(e & FM_MANY)) {
+    if (e & FM_NONE) return 0;
+    int32_t f = (int32_t)(e & 0x1FFFFF), s = t2s(f);
+    out[0] = s;
+    *cls = s == f ? (int)(e >> FM_CLASS_SHIFT & 3) : ps_tok_class(s);
+    return 1;
+  }
+  int k = fold_char(c, out);
+  if (!(e & FM_KNOWN)) {
+    e = k > 1 ? FM_KNOWN | FM_MANY
+        : k == 0 ? FM_KNOWN | FM_NONE
+                 : FM_KNOWN | (uint32_t)ps_tok_class(out[0]) << FM_CLASS_SHIFT | (uint32_t)out[0];
+    atomic_store_explicit(&fold_memo[c], e, memory_order_relaxed);
+  }
+  for (int j = 0; j < k; j++) out[j] = t2s(out[j]);
   return k;
 }
 
@@ -340,9 +380,10 @@ int ps_tok_normalize(const char *in, size_t len, int want_map, ps_norm *out) {
       }
     }
     size_t n = ps_tok_decode(in + i, len - i, &cp);
-    int k = fold_char(cp, f);
+    int cls1;
+    int k = fold_known(cp, f, &cls1);
     for (int j = 0; j < k; j++) {
-      int cls = ps_tok_class(f[j]);
+      int cls = cls1 >= 0 ? cls1 : ps_tok_class(f[j]);
       if (cls == PS_TOK_SPACE) {
         if (!pending_space) space_src = (uint32_t)i;
         pending_space = 1;

@@ -618,6 +618,19 @@ int ps_xdb_search(ps_xdb *db, const ps_xsearch *s, ps_xresult *out) {
     if (check == 0) check = d.get_doccount();
     if (s->decider && (db->remote || db->combined))
       return search_deciding_here(db, d, enq, s, out);
+    if (s->decider && s->max == 0 && s->weighting == PS_XW_BOOL && s->min_weight <= 0 &&
+        s->query->q.get_type() == Xapian::Query::LEAF_TERM) {
+      /* Every candidate of one term offered to the decider, in docid order:
+       * what the matcher does for this query, without a document object
+       * and two virtual calls per candidate (4,743 postings: 0.17 -> 0.07
+       * ms).  Counting a verified name walks its rarest term alone. */
+      const std::string t = *s->query->q.get_terms_begin();
+      unsigned accepted = 0;
+      for (auto it = d.postlist_begin(t); it != d.postlist_end(t); ++it)
+        accepted += s->decider(s->decider_ctx, *it) != 0;
+      out->total_lower = out->total_estimate = out->total_upper = accepted;
+      return PS_OK;
+    }
     CDecider dec(s->decider, s->decider_ctx);
     bool flat = s->flat_top && !db->remote && !db->combined && s->sort_slot < 0 &&
                 s->first == 0;

@@ -1329,9 +1329,13 @@ size_t ps_index_pending(const ps_index *ix) {
   return ix->sh ? ps_shards_pending(ix->sh) : ix->pending;
 }
 
-size_t ps_index_pending_bytes(const ps_index *ix) { return ix->pending_bytes; }
+size_t ps_index_pending_bytes(const ps_index *ix) {
+  return ix->sh ? ps_shards_pending_bytes(ix->sh) : ix->pending_bytes;
+}
 
 int ps_index__sharded(const ps_index *ix) { return ix->sh != NULL; }
+
+ps_shards *ps_index__shards(ps_index *ix) { return ix->sh; }
 
 static int bulk_merge(ps_index *ix, ps_error *err);
 
@@ -1366,6 +1370,7 @@ void ps_index_set_bulk(ps_index *ix, size_t batch_paragraphs, size_t memory_byte
   ix->bulk_paras = batch_paragraphs;
   ix->bulk_memory = memory_bytes;
   ix->bulk_min = min_bytes;
+  if (ix->sh) ps_shards_set_bulk(ix->sh, batch_paragraphs, memory_bytes, min_bytes);
 }
 
 int ix_bulk_wanted(ps_index *ix, uint64_t input_bytes) {

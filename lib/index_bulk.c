@@ -570,16 +570,8 @@ static void bulk_free(ix_bulk *b) {
 int ps_index_add_files(ps_index *ix, char *const *paths, size_t n,
                        const ps_ingest_opts *opts, ps_index_file_fn fn, void *ctx,
                        ps_error *err) {
-  if (ps_index__sharded(ix)) { /* file by file, each to its shard */
-    for (size_t i = 0; i < n; i++) {
-      ps_add_result res;
-      ps_error e;
-      ps_error_clear(&e);
-      int rc = ps_index_add_file(ix, paths[i], opts, &res, &e);
-      if (fn(ctx, i, rc, &res, &e)) break;
-    }
-    return PS_OK;
-  }
+  ps_shards *sh = ps_index__shards(ix);
+  if (sh) return ps_shards_add_files(sh, paths, n, opts, fn, ctx, err);
   ix_bulk *b = calloc(1, sizeof *b);
   uint64_t *sizes = calloc(n + 1, sizeof *sizes);
   if (!b || !sizes) {

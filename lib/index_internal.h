@@ -147,6 +147,9 @@ int ps_index__sharded(const ps_index *ix);
 
 typedef struct ps_shards ps_shards;
 
+/* The shards of a sharded database (owned by ix), else NULL. */
+ps_shards *ps_index__shards(ps_index *ix);
+
 /* ---- index.c, for shard_index.c ---- */
 
 /* Opens one shard's database at dir, like ps_index_open on a single
@@ -180,8 +183,14 @@ unsigned ps_shards_count(const ps_shards *sh);
 
 int ps_shards_add_file(ps_shards *sh, const char *path, const ps_ingest_opts *opts,
                        ps_add_result *res, ps_error *err);
+int ps_shards_add_files(ps_shards *sh, char *const *paths, size_t n,
+                        const ps_ingest_opts *opts, ps_index_file_fn fn, void *ctx,
+                        ps_error *err);
+void ps_shards_set_bulk(ps_shards *sh, size_t batch_paragraphs, size_t memory_bytes,
+                        uint64_t min_bytes);
 int ps_shards_remove(ps_shards *sh, const char *path, size_t *removed, ps_error *err);
 size_t ps_shards_pending(const ps_shards *sh);
+size_t ps_shards_pending_bytes(const ps_shards *sh);
 int ps_shards_commit(ps_shards *sh, ps_error *err);
 int ps_shards_optimize(ps_shards *sh, ps_error *err);
 

@@ -191,6 +191,70 @@ int ps_shards_add_file(ps_shards *sh, const char *path, const ps_ingest_opts *op
   return ps_index_add_file(sh->part[ps_shard_route(abs, sh->n)], path, opts, res, err);
 }
 
+/* Relays a shard's per-file report to the caller's fn under the file's
+ * index among all the paths given. */
+typedef struct relay {
+  ps_index_file_fn fn;
+  void *ctx;
+  const size_t *at; /* per file of the shard's share: its index in paths */
+  int stop;         /* fn asked to stop */
+} relay;
+
+static int relay_file(void *c, size_t j, int rc, const ps_add_result *res, const ps_error *err) {
+  relay *r = c;
+  return r->stop = r->fn(r->ctx, r->at[j], rc, res, err);
+}
+
+/* Each file to its shard, then each shard's share as one bulk load of that
+ * shard (ps_index_add_files: its threads, its temporary databases), shard
+ * after shard, so that a sharded build is as fast as a single one (it went
+ * file by file: 2.5x slower on 100 MB).  A path that does not resolve is
+ * reported first. */
+int ps_shards_add_files(ps_shards *sh, char *const *paths, size_t n,
+                        const ps_ingest_opts *opts, ps_index_file_fn fn, void *ctx,
+                        ps_error *err) {
+  int rc = PS_OK;
+  unsigned *shard = malloc((n ? n : 1) * sizeof *shard);
+  size_t *at = malloc((n ? n : 1) * sizeof *at);
+  char **share = malloc((n ? n : 1) * sizeof *share);
+  relay r = {fn, ctx, at, 0};
+  if (!shard || !at || !share) {
+    rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+    goto done;
+  }
+  for (size_t i = 0; i < n && !r.stop; i++) {
+    char abs[PATH_MAX];
+    shard[i] = sh->n; /* (none: reported here) */
+    if (realpath(paths[i], abs)) {
+      shard[i] = ps_shard_route(abs, sh->n);
+      continue;
+    }
+    ps_add_result res;
+    ps_error e;
+    memset(&res, 0, sizeof res);
+    ps_error_clear(&e);
+    r.stop = fn(ctx, i, ps_error_set(&e, PS_ERR_IO, "%s: %s", paths[i], strerror(errno)), &res, &e);
+  }
+  for (unsigned s = 0; s < sh->n && !r.stop && rc == PS_OK; s++) {
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+      if (shard[i] == s) at[m] = i, share[m++] = paths[i];
+    if (m && (rc = ps_index_add_files(sh->part[s], share, m, opts, relay_file, &r, err)))
+      ps_error_prefix(err, "shard %u", s);
+  }
+done:
+  free(shard);
+  free(at);
+  free(share);
+  return rc;
+}
+
+void ps_shards_set_bulk(ps_shards *sh, size_t batch_paragraphs, size_t memory_bytes,
+                        uint64_t min_bytes) {
+  for (unsigned i = 0; i < sh->n; i++)
+    ps_index_set_bulk(sh->part[i], batch_paragraphs, memory_bytes, min_bytes);
+}
+
 /* A directory's files may be in every shard: ask them all. */
 int ps_shards_remove(ps_shards *sh, const char *path, size_t *removed, ps_error *err) {
   int rc = PS_OK;
@@ -206,6 +270,12 @@ int ps_shards_remove(ps_shards *sh, const char *path, size_t *removed, ps_error 
 size_t ps_shards_pending(const ps_shards *sh) {
   size_t n = 0;
   for (unsigned i = 0; i < sh->n; i++) n += ps_index_pending(sh->part[i]);
+  return n;
+}
+
+size_t ps_shards_pending_bytes(const ps_shards *sh) {
+  size_t n = 0;
+  for (unsigned i = 0; i < sh->n; i++) n += ps_index_pending_bytes(sh->part[i]);
   return n;
 }
 

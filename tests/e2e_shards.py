@@ -137,6 +137,15 @@ def main():
             paras = [json.loads(l) for l in export.splitlines()]
             rc, export2, _ = run(ps, '--db', sharded, '--export')
             check(export2 == export, '--export of the shards equals the single database\'s')
+            # The same through each shard's bulk load (temporary databases, a
+            # commit every 40 paragraphs), the way a large corpus is built.
+            bulk = os.path.join(tmp, 'sharded-bulk')
+            env = dict(os.environ, PS_BULK_MIN_BYTES='1', PS_BULK_BATCH='40')
+            rc, _, err = run(pi, '--quiet', '--shards', '2', '--batch', '40', '--db', bulk, docs,
+                             env=env)
+            check(rc == 0, f'index 2 shards in bulk: {err}')
+            rc, export3, _ = run(ps, '--db', bulk, '--export')
+            check(export3 == export, '--export of shards built in bulk equals the single database\'s')
             n_files = len({p['doc']['path'] for p in paras})
             per_shard = []
             for i in (0, 1):
@@ -144,6 +153,10 @@ def main():
                 per_shard.append({json.loads(l)['doc']['path'] for l in out.splitlines()})
             check(all(per_shard) and sum(map(len, per_shard)) == n_files,
                   f'files spread over both shards: {list(map(len, per_shard))} of {n_files}')
+            for i in (0, 1):
+                rc, out, _ = run(ps, '--db', os.path.join(bulk, f'shard-{i}'), '--export')
+                check({json.loads(l)['doc']['path'] for l in out.splitlines()} == per_shard[i],
+                      f'shard {i} built in bulk holds the files routed to it')
 
             def to_trad(s):
                 return subprocess.run(['opencc', '-c', 's2t.json'], input=s.encode(),

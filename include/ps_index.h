@@ -223,7 +223,7 @@ enum { PS_HINT_TEXT = 2, PS_HINT_PROJECTS = 3 };
  * records the walk reads soon (ps_store_prefetch's stages at 24, 16 and 8
  * items ahead, the last one `part`), so that their memory latency overlaps
  * the work on the current ones (a record read cold is most of the time of
- * verifying it).  Never fails; no hint on a sharded database. */
+ * verifying it).  Never fails. */
 void ps_index_para_hint(const ps_index *ix, const void *items, size_t stride, size_t i,
                         size_t n, int part);
 

@@ -1458,16 +1458,20 @@ int ps_index_para(const ps_index *ix, uint32_t docid, ps_store_rec *out) {
 void ps_index_para_hint(const ps_index *ix, const void *items, size_t stride, size_t i,
                         size_t n, int part) {
   enum { AHEAD = 24 };
-  if (ix->sh) return;
   const unsigned char *base = items;
   for (int stage = 0; stage < 3; stage++) {
     size_t k = i + AHEAD * (size_t)(3 - stage) / 3; /* 24, 16, 8 ahead */
     if (k < n) {
       uint32_t docid;
       memcpy(&docid, base + k * stride, sizeof docid);
-      ps_store_prefetch(ix->store, docid, stage == 2 ? part : stage);
+      ps_index__prefetch(ix, docid, stage == 2 ? part : stage);
     }
   }
+}
+
+void ps_index__prefetch(const ps_index *ix, uint32_t docid, int stage) {
+  if (ix->sh) ps_shards_prefetch(ix->sh, docid, stage);
+  else if (ix->store) ps_store_prefetch(ix->store, docid, stage);
 }
 
 const ps_file_info *ps_index_file_of(const ps_index *ix, uint32_t docid) {

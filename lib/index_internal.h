@@ -150,6 +150,10 @@ typedef struct ps_shards ps_shards;
 /* The shards of a sharded database (owned by ix), else NULL. */
 ps_shards *ps_index__shards(ps_index *ix);
 
+/* ps_store_prefetch of docid's record (stage as there), in its shard's
+ * store when ix is sharded. */
+void ps_index__prefetch(const ps_index *ix, uint32_t docid, int stage);
+
 /* ---- index.c, for shard_index.c ---- */
 
 /* Opens one shard's database at dir, like ps_index_open on a single
@@ -180,6 +184,8 @@ int ps_shards_open(const char *dir, unsigned n_shards, int mode, ps_shards **out
                    ps_error *err);
 void ps_shards_close(ps_shards *sh);
 unsigned ps_shards_count(const ps_shards *sh);
+/* Shard i (i < ps_shards_count), owned by sh. */
+ps_index *ps_shards_part(ps_shards *sh, unsigned i);
 
 int ps_shards_add_file(ps_shards *sh, const char *path, const ps_ingest_opts *opts,
                        ps_add_result *res, ps_error *err);
@@ -197,6 +203,7 @@ int ps_shards_optimize(ps_shards *sh, ps_error *err);
 ps_xdb *ps_shards_xdb(ps_shards *sh);
 int ps_shards_live(const ps_shards *sh, uint32_t docid);
 int ps_shards_para(const ps_shards *sh, uint32_t docid, ps_store_rec *out);
+void ps_shards_prefetch(const ps_shards *sh, uint32_t docid, int stage);
 const ps_file_info *ps_shards_file_by_no(const ps_shards *sh, uint32_t file_no);
 const ps_file_info *ps_shards_files(const ps_shards *sh, size_t *n);
 void ps_shards_stats(const ps_shards *sh, ps_index_stats *out);

@@ -35,6 +35,8 @@ static uint32_t global_id(const ps_shards *sh, uint32_t l, unsigned i) {
 
 unsigned ps_shards_count(const ps_shards *sh) { return sh->n; }
 
+ps_index *ps_shards_part(ps_shards *sh, unsigned i) { return sh->part[i]; }
+
 /* (Re)builds the merged registry from the parts' registries. */
 static int merge_registry(ps_shards *sh, ps_error *err) {
   size_t total = 0, k;
@@ -308,6 +310,10 @@ int ps_shards_para(const ps_shards *sh, uint32_t docid, ps_store_rec *out) {
   int rc = ps_index_para(sh->part[i], (docid - 1) / sh->n + 1, out);
   if (rc == PS_OK) out->file_no = global_id(sh, out->file_no, i);
   return rc;
+}
+
+void ps_shards_prefetch(const ps_shards *sh, uint32_t docid, int stage) {
+  if (docid) ps_index__prefetch(sh->part[(docid - 1) % sh->n], (docid - 1) / sh->n + 1, stage);
 }
 
 const ps_file_info *ps_shards_file_by_no(const ps_shards *sh, uint32_t file_no) {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "index_internal.h"
 #include "ps_tok.h"
 
 static int cmp_docid(const void *a, const void *b) {
@@ -150,6 +151,8 @@ typedef struct vpipe {
   pthread_cond_t cv;
   pthread_t th[PAR_MAX];
   size_t n_th;
+  /* walking shard `shard` of `shards` alone: its docids made global */
+  unsigned shard, shards;
 } vpipe;
 
 static int cpus;
@@ -225,8 +228,32 @@ static int collect(void *ctx, unsigned docid) {
     if (p->ready) pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
   }
-  p->walk.cur[p->walk.fill++] = docid;
+  p->walk.cur[p->walk.fill++] = p->shards ? (docid - 1) * p->shards + p->shard + 1 : docid;
   return 1;
+}
+
+/* The candidates of q into p.  A sharded database whose shards are all
+ * local is walked shard by shard, each through its own Xapian database:
+ * a walk of the combined database that a decider must see comes back as
+ * an MSet of every candidate (search_deciding_here), and the one term of
+ * a counting walk is not read directly. */
+static int walk(ps_index *ix, ps_xsearch *s, vpipe *p, ps_xresult *best, ps_xdb **failed) {
+  ps_shards *sh = s->flat_top ? NULL : ps_index__shards(ix);
+  unsigned n = sh ? ps_shards_count(sh) : 0;
+  for (unsigned i = 0; i < n; i++)
+    if (ps_xdb_is_remote(ps_index_xdb(ps_shards_part(sh, i)))) n = 0;
+  *failed = ps_index_xdb(ix);
+  if (!n) return ps_xdb_search(*failed, s, best);
+  int rc = PS_OK;
+  p->shards = n;
+  for (unsigned i = 0; i < n && rc == PS_OK; i++) {
+    ps_xresult part = {0};
+    p->shard = i;
+    *failed = ps_index_xdb(ps_shards_part(sh, i));
+    rc = ps_xdb_search(*failed, s, &part);
+    ps_xresult_free(&part);
+  }
+  return rc;
 }
 
 int ps_verify_collect(ps_index *ix, const ps_xq *q, const verify_ctx *v,
@@ -257,7 +284,8 @@ int ps_verify_collect(ps_index *ix, const ps_xq *q, const verify_ctx *v,
   s.decider = collect;
   s.decider_ctx = &p;
   ps_xresult best = {0};
-  int rc = ps_xdb_search(ps_index_xdb(ix), &s, &best);
+  ps_xdb *walked; /* (the one an error is on) */
+  int rc = walk(ix, &s, &p, &best, &walked);
   /* the walk is over: the calling thread verifies with the workers */
   pthread_mutex_lock(&p.mu);
   p.ready = p.n_blk;
@@ -273,7 +301,7 @@ int ps_verify_collect(ps_index *ix, const ps_xq *q, const verify_ctx *v,
   }
   for (size_t t = 0; t < p.n_th; t++) pthread_join(p.th[t], NULL);
   if (rc) {
-    rc = ps_error_set(err, rc, "search failed: %s", ps_xdb_errmsg(ps_index_xdb(ix)));
+    rc = ps_error_set(err, rc, "search failed: %s", ps_xdb_errmsg(walked));
   } else if (!p.nomem) {
     size_t n = 0;
     for (size_t b = 0; b < p.n_blk; b++) {
@@ -286,6 +314,8 @@ int ps_verify_collect(ps_index *ix, const ps_xq *q, const verify_ctx *v,
       for (size_t k = 0; k < m; k++)
         if (p.ok[b][k]) xr->matches[xr->n++] = (ps_xmatch){p.blk[b][k], 0};
     }
+    if (p.shards && xr->n) /* (walked shard by shard) */
+      qsort(xr->matches, xr->n, sizeof *xr->matches, cmp_docid); /* (docid leads ps_xmatch) */
     xr->total_lower = xr->total_estimate = xr->total_upper = (unsigned)xr->n;
     if (top && !p.nomem) { /* the best candidates that are matches, in order */
       *fetched = best.n;

@@ -199,6 +199,12 @@ typedef struct ps_xsearch {
                               early; here every candidate is weighed and
                               decided, each cheaply.  Totals stay exact.
                               Ignored on remote and combined databases. */
+  const unsigned *only;    /* non-NULL: the matches are those of query among
+                              these n_only docids (ascending): a filter in
+                              the match, where a decider would have to see
+                              every candidate on a combined database.  Not
+                              on remote databases (PS_ERR_USAGE). */
+  size_t n_only;
 } ps_xsearch;
 
 typedef struct ps_xmatch {

@@ -572,8 +572,8 @@ static void set_bm25(ps_xsearch *s) {
  * so that ranking and paging can happen in C.  flat: kept as plain pairs
  * (ps_xsearch.flat_top: a large max costs little, but no early end). */
 static int search_top(ps_index *ix, const ps_xq *xq, ps_xdecider_fn fn, void *ctx,
-                      size_t max, double min_weight, const size_t *known_total, int flat,
-                      ps_xresult *xr, ps_error *err) {
+                      const unsigned *only, size_t n_only, size_t max, double min_weight,
+                      const size_t *known_total, int flat, ps_xresult *xr, ps_error *err) {
   ps_xdb_stats st;
   ps_xdb_stats_get(ps_index_xdb(ix), &st);
   ps_xsearch s;
@@ -584,6 +584,8 @@ static int search_top(ps_index *ix, const ps_xq *xq, ps_xdecider_fn fn, void *ct
   set_bm25(&s);
   s.decider = fn;
   s.decider_ctx = ctx;
+  s.only = only; /* (instead of fn) */
+  s.n_only = n_only;
   if (known_total) s.min_weight = min_weight; /* (it would change the count) */
   /* A total known already needs no counting: Xapian then only finds the
    * best `max` (the same ones), and stops early when it can (3x faster for
@@ -1835,6 +1837,8 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
   int junc_all = 1;         /* ... any of them (no set) */
   title_ranges titles = {NULL, NULL, 0, 0};
   docset acc = {NULL, 0}; /* the verified matches */
+  unsigned *only = NULL;   /* the same, ascending, when they filter the ranking */
+  size_t n_only = 0;
   ps_xq *cq = NULL; /* a cheaper candidate query for verified words */
   unsigned damaged = 0; /* a paragraph whose stored record does not read */
   ps_search_opts o = {.limit = 10};
@@ -1949,6 +1953,16 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
       }
       known = 1;
       tf_total = xr.n;
+      /* Local shards: the verified matches filter the ranking inside
+       * Xapian's match (ps_xsearch.only), where a decider would see every
+       * candidate after the match (an MSet of all of them, or batches). */
+      if (!ranked && ps_index_shards(ix) && !ps_xdb_is_remote(ps_index_xdb(ix))) {
+        if (!(only = malloc((xr.n ? xr.n : 1) * sizeof *only))) {
+          rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+          goto done;
+        }
+        for (size_t i = 0; i < xr.n; i++) only[n_only++] = xr.matches[i].docid;
+      }
       if (ranked) fetch = rank.max;
       else if (fetch && fetch < tf_total / 20) fetch = tf_total / 20;
       fn = docset_decider;
@@ -1969,7 +1983,8 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
         xr = top;
         ranked = 0;
       } else {
-        if ((rc = search_top(ix, xq, fn, fn_ctx, fetch, min_w, known ? &tf_total : NULL, flat,
+        if ((rc = search_top(ix, xq, only ? NULL : fn, fn_ctx, only, n_only, fetch, min_w,
+                             known ? &tf_total : NULL, flat,
                              &xr, err)))
           goto done;
         fetched = xr.n;
@@ -2143,6 +2158,7 @@ done:
   free(titles.end);
   free(wc.title_has);
   free(acc.bits);
+  free(only);
   ps_xq_free(cq);
   for (size_t i = 0; i < n_sets; i++) free(sets[i].ids);
   free(sets);

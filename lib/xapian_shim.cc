@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <string>
 #include <vector>
@@ -510,6 +511,84 @@ void ps_xsearch_init(ps_xsearch *s) {
 }
 
 namespace {
+// The documents of a fixed set of docids (ps_xsearch.only), as a posting
+// source for OP_FILTER.  On a combined database Xapian 1.4 gives a clone
+// of the source to each part in turn (init with that part alone, docids
+// local to it), without saying which part it is: the part is recognised
+// by its UUID, and the set is kept per part in local docids (docid d of
+// the combination is docid (d-1)/n+1 of part (d-1)%n).
+class DocSetSource : public Xapian::PostingSource {
+ public:
+  struct Sets {
+    std::vector<std::string> uuids;                 // per part (none: one database)
+    std::vector<std::vector<Xapian::docid>> local;  // per part, ascending
+  };
+  explicit DocSetSource(std::shared_ptr<const Sets> sets) : sets_(std::move(sets)) {}
+  Xapian::doccount get_termfreq_min() const override { return size(); }
+  Xapian::doccount get_termfreq_est() const override { return size(); }
+  Xapian::doccount get_termfreq_max() const override { return size(); }
+  Xapian::docid get_docid() const override { return (*ids_)[pos_]; }
+  void next(double) override {
+    if (started_) ++pos_;
+    started_ = true;
+  }
+  void skip_to(Xapian::docid did, double) override {
+    size_t from = started_ ? pos_ : 0;
+    started_ = true;
+    pos_ = static_cast<size_t>(std::lower_bound(ids_->begin() + from, ids_->end(), did) -
+                               ids_->begin());
+  }
+  bool at_end() const override { return started_ && pos_ >= ids_->size(); }
+  Xapian::PostingSource *clone() const override { return new DocSetSource(sets_); }
+  void init(const Xapian::Database &db) override {
+    size_t part = 0;
+    if (sets_->uuids.size() > 1) {
+      const std::string u = db.get_uuid();
+      auto it = std::find(sets_->uuids.begin(), sets_->uuids.end(), u);
+      if (it == sets_->uuids.end())
+        throw Xapian::InvalidArgumentError("a part of the combined database is not known");
+      part = static_cast<size_t>(it - sets_->uuids.begin());
+    }
+    ids_ = &sets_->local[part];
+    pos_ = 0;
+    started_ = false;
+  }
+
+ private:
+  Xapian::doccount size() const { return ids_ ? static_cast<Xapian::doccount>(ids_->size()) : 0; }
+  std::shared_ptr<const Sets> sets_;
+  const std::vector<Xapian::docid> *ids_ = nullptr;
+  size_t pos_ = 0;
+  bool started_ = false;
+};
+
+// s->query restricted to s->only (see DocSetSource); PS_OK or
+// PS_ERR_USAGE (a remote database; parts with the same UUID).
+int only_query(ps_xdb *db, const ps_xsearch *s, Xapian::Query *out) {
+  auto sets = std::make_shared<DocSetSource::Sets>();
+  size_t n = db->combined ? db->parts.size() : 1;
+  if (db->remote || n == 0) {
+    set_msg(db, "internal: a docid filter on a remote database");
+    return PS_ERR_USAGE;
+  }
+  if (db->combined)
+    for (ps_xdb *part : db->parts) {
+      std::string u = part->db().get_uuid();
+      if (u.empty() || std::find(sets->uuids.begin(), sets->uuids.end(), u) != sets->uuids.end()) {
+        set_msg(db, "two shards have the same UUID (one is a copy of the other): "
+                    "rebuild one of them");
+        return PS_ERR_USAGE;
+      }
+      sets->uuids.push_back(u);
+    }
+  sets->local.resize(n);
+  for (size_t i = 0; i < s->n_only; i++)
+    if (s->only[i]) sets->local[(s->only[i] - 1) % n].push_back((s->only[i] - 1) / n + 1);
+  DocSetSource src(sets); /* (the query keeps a clone) */
+  *out = Xapian::Query(Xapian::Query::OP_FILTER, s->query->q, Xapian::Query(src.clone()->release()));
+  return PS_OK;
+}
+
 class CDecider : public Xapian::MatchDecider {
  public:
   CDecider(ps_xdecider_fn fn, void *ctx) : fn_(fn), ctx_(ctx) {}
@@ -618,7 +697,13 @@ int ps_xdb_search(ps_xdb *db, const ps_xsearch *s, ps_xresult *out) {
     Xapian::Database &d = db->db();
     BestSpy best; /* (outlives enq, which points to it) */
     Xapian::Enquire enq(d);
-    enq.set_query(s->query->q);
+    if (s->only) {
+      Xapian::Query q;
+      if (int rc = only_query(db, s, &q)) return rc;
+      enq.set_query(q);
+    } else {
+      enq.set_query(s->query->q);
+    }
     if (s->weighting == PS_XW_BOOL) {
       enq.set_weighting_scheme(Xapian::BoolWeight());
     } else if (s->k1 != 0 || s->b != 0) {

@@ -173,15 +173,16 @@ char *ps_xq_describe(const ps_xq *q);
 /* Returns non-zero to accept the document.  Must not fail. */
 typedef int (*ps_xdecider_fn)(void *ctx, unsigned docid);
 
-/* BM25; no weights. */
-enum { PS_XW_BM25 = 0, PS_XW_BOOL = 1 };
+/* BM25; no weights; a weight of 1 for each subquery that matches (times
+ * its scale: Xapian's CoordWeight). */
+enum { PS_XW_BM25 = 0, PS_XW_BOOL = 1, PS_XW_COORD = 2 };
 
 typedef struct ps_xsearch {
   const ps_xq *query;
   unsigned first;          /* offset of the first match to return */
   unsigned max;            /* how many matches to return */
   unsigned check_at_least; /* 0 = check every candidate: exact totals */
-  int weighting;           /* PS_XW_BM25 or PS_XW_BOOL */
+  int weighting;           /* PS_XW_BM25, PS_XW_BOOL or PS_XW_COORD */
   double k1, k2, k3, b, min_normlen; /* BM25 parameters; all 0 = Xapian defaults */
   int sort_slot;           /* -1: by relevance; else by this value, then relevance */
   int sort_descending;     /* with sort_slot: largest value first */

@@ -706,6 +706,8 @@ int ps_xdb_search(ps_xdb *db, const ps_xsearch *s, ps_xresult *out) {
     }
     if (s->weighting == PS_XW_BOOL) {
       enq.set_weighting_scheme(Xapian::BoolWeight());
+    } else if (s->weighting == PS_XW_COORD) {
+      enq.set_weighting_scheme(Xapian::CoordWeight());
     } else if (s->k1 != 0 || s->b != 0) {
       enq.set_weighting_scheme(
           Xapian::BM25Weight(s->k1, s->k2, s->k3 != 0 ? s->k3 : 1, s->b, s->min_normlen));

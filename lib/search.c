@@ -1441,8 +1441,9 @@ static int coord_posting(void *ctx, unsigned docid, unsigned wdf) {
 }
 
 /* coord_set through Xapian's matcher: an OR of the terms (each scaled by
- * how often it is listed) weighed by Xapian's CoordWeight, cut at `need`;
- * d is sized by the caller.  Over the remote backend, where reading a
+ * how often it is listed) weighed by Xapian's CoordWeight, so that a
+ * match's weight is its count, kept from `need` on; d is sized by the
+ * caller.  Over the remote backend, where reading a
  * posting list costs ~12 us a posting (100 MB, 2 shards on loopback: 12
  * lists in 480-720 ms), the servers find the set instead (~25 ms). */
 static int coord_set_matched(ps_index *ix, const strvec *t, double need, docset *d,
@@ -1487,9 +1488,9 @@ static int coord_set_matched(ps_index *ix, const strvec *t, double need, docset 
 /* The paragraphs holding at least `need` of the terms t[0..n) (a term
  * listed twice counts twice) into d, sized here (the caller frees d->bits,
  * also on failure): each term's postings counted per docid.  Xapian's
- * matcher with a coordinate weight cut at `need` finds the same set, ten
- * times slower (it weighs every candidate of the OR): only over the remote
- * backend, where reading the postings is slower still. */
+ * matcher with a coordinate weight finds the same set, ten times slower (it
+ * weighs every candidate of the OR): only over the remote backend, where
+ * reading the postings is slower still (coord_set_matched). */
 static int coord_set(ps_index *ix, const strvec *t, double need, docset *d, ps_error *err) {
   ps_xdb_stats st;
   ps_xdb_stats_get(ps_index_xdb(ix), &st);

@@ -271,6 +271,108 @@ static void test_modified_handle(void) {
   ps_xdb_close(w);
 }
 
+/* A decider that accepts the docids in a sorted list. */
+typedef struct id_list {
+  const unsigned *ids;
+  size_t n;
+} id_list;
+
+static int in_list(void *ctx, unsigned docid) {
+  const id_list *l = ctx;
+  size_t lo = 0, hi = l->n;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (l->ids[mid] < docid) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < l->n && l->ids[lo] == docid;
+}
+
+/* The best `max` of a search as docids, and its total (-1: failed). */
+static long ranked(ps_xdb *db, const ps_xq *q, unsigned first, unsigned max, unsigned check,
+                   const unsigned *only, size_t n_only, ps_xdecider_fn fn, void *ctx,
+                   unsigned *out, size_t *n) {
+  ps_xsearch s;
+  ps_xsearch_init(&s);
+  s.query = q;
+  s.first = first;
+  s.max = max;
+  s.check_at_least = check;
+  s.only = only;
+  s.n_only = n_only;
+  s.decider = fn;
+  s.decider_ctx = ctx;
+  ps_xresult xr = {0};
+  if (ps_xdb_search(db, &s, &xr) != PS_OK) return -1;
+  for (size_t i = 0; i < xr.n; i++) out[i] = xr.matches[i].docid;
+  *n = xr.n;
+  long total = xr.total_lower;
+  ps_xresult_free(&xr);
+  return total;
+}
+
+/* The verified matches as a filter inside the match (ps_xsearch.only) give
+ * the same page as a decider after it, on one database and on two combined
+ * (where each part recognises its share by its UUID); and a decider after
+ * the match of a combination, fetching the candidates in batches when the
+ * total is not asked for, gives the page a walk over all of them gives. */
+static void test_docid_filter(void) {
+  char path[2][400];
+  ps_xdb *part[2] = {NULL, NULL}, *both = NULL;
+  for (int i = 0; i < 2; i++) {
+    snprintf(path[i], sizeof path[i], "%s/filter-db-%d", g_dir, i);
+    ps_xdb *w = NULL;
+    CHECK_INT(ps_xdb_open(path[i], PS_XDB_WRITE_CREATE, PS_XDB_NO_SYNC, &w), PS_OK);
+    add_numbered(w, 600 + 100 * i, 7 + 6 * i);
+    ps_xdb_close(w);
+    CHECK_INT(ps_xdb_open(path[i], PS_XDB_READ, 0, &part[i]), PS_OK);
+  }
+  CHECK_INT(ps_xdb_combine(part, 2, &both), PS_OK);
+  ps_xq *terms[150]; /* (of different frequencies: weights of all kinds) */
+  for (int t = 0; t < 150; t++) {
+    char term[16];
+    int len = snprintf(term, sizeof term, "t%d", t * 3);
+    terms[t] = ps_xq_term(term, (size_t)len, 1);
+  }
+  ps_xq *q = ps_xq_op(PS_XQ_OR, terms, 150, 0);
+  static unsigned keep[1400], page[1400], want[1400];
+  ps_xdb *dbs[2] = {part[0], both};
+  for (int k = 0; k < 2; k++) {
+    size_t n_keep = 0, n_page = 0, n_want = 0;
+    for (unsigned d = 1; d <= 1300; d++)
+      if (d % 3 == 0 || d % 7 == 1) keep[n_keep++] = d;
+    id_list l = {keep, n_keep};
+    for (unsigned first = 0; first <= 40; first += 20) {
+      long t1 = ranked(dbs[k], q, first, 25, 0, NULL, 0, in_list, &l, want, &n_want);
+      long t2 = ranked(dbs[k], q, first, 25, 0, keep, n_keep, NULL, NULL, page, &n_page);
+      CHECK(t1 > 60);
+      CHECK_INT(t2, t1);
+      CHECK_INT(n_page, n_want);
+      CHECK(n_page == n_want && memcmp(page, want, n_page * sizeof *page) == 0);
+      if (k == 1) { /* batches: only the page is asked for */
+        ranked(dbs[k], q, first, 25, 1, NULL, 0, in_list, &l, page, &n_page);
+        CHECK(n_page == n_want && memcmp(page, want, n_page * sizeof *page) == 0);
+      }
+    }
+    /* a sparse list: the batches grow until the page is full */
+    n_keep = 0;
+    for (unsigned d = 560; d <= 600; d++) keep[n_keep++] = d;
+    l.n = n_keep;
+    long t1 = ranked(dbs[k], q, 0, 10, 0, NULL, 0, in_list, &l, want, &n_want);
+    long t2 = ranked(dbs[k], q, 0, 10, 0, keep, n_keep, NULL, NULL, page, &n_page);
+    CHECK(t1 > 0);
+    CHECK_INT(t2, t1);
+    CHECK(n_page == n_want && memcmp(page, want, n_page * sizeof *page) == 0);
+    if (k == 1) {
+      ranked(dbs[k], q, 0, 10, 1, NULL, 0, in_list, &l, page, &n_page);
+      CHECK(n_page == n_want && memcmp(page, want, n_page * sizeof *page) == 0);
+    }
+  }
+  ps_xq_free(q);
+  ps_xdb_close(both);
+  for (int i = 0; i < 2; i++) ps_xdb_close(part[i]);
+}
+
 /* Runs fn in a child process (a process has one traditional->simplified
  * table, so each side of the test needs a fresh one) and checks that it
  * passed. */
@@ -352,6 +454,7 @@ int main(void) {
   in_child(t2s_build_db);
   in_child(t2s_search_db);
   test_modified_handle();
+  test_docid_filter();
 
   /* A reader on nothing: a clear error, not a crash. */
   {

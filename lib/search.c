@@ -2026,9 +2026,10 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
      * usually completes the page at once (1 GB, 京津 湿地: 10,622 matches
      * to score, 2 passes of 22 ms before).  A word alone (one term) keeps
      * Xapian's early end. */
-    int flat = fetch && !v.any_check && n_terms >= 2 && pq->root->type == PS_QN_AND &&
-               ps_index_shards(ix) == 0;
-    if (flat && fetch < FETCH_VERIFIED) fetch = FETCH_VERIFIED;
+    int flat = fetch && ((!v.any_check && n_terms >= 2 && pq->root->type == PS_QN_AND &&
+                          ps_index_shards(ix) == 0) ||
+                         only); /* (local shards: the spy follows the docid filter) */
+    if (flat && !only && fetch < FETCH_VERIFIED) fetch = FETCH_VERIFIED;
     for (;;) {
       ps_xresult_free(&xr);
       if (ranked) { /* the first pass is the verifying walk's */

@@ -256,6 +256,25 @@ static int walk(ps_index *ix, ps_xsearch *s, vpipe *p, ps_xresult *best, ps_xdb 
   return rc;
 }
 
+/* Puts xr's matches, walked shard by shard (each shard's ascending), in
+ * docid order through a bitmap of them: O(n) where qsort took 9.7% of a
+ * count of 123,790 matches at 1 GB (its merge buffer mmapped each time).
+ * PS_OK or PS_ERR_NOMEM. */
+static int in_order(ps_xresult *xr) {
+  uint32_t top = 0;
+  for (size_t i = 0; i < xr->n; i++)
+    if (xr->matches[i].docid > top) top = xr->matches[i].docid;
+  uint64_t *bits = calloc((size_t)top / 64 + 1, sizeof *bits);
+  if (!bits) return PS_ERR_NOMEM;
+  for (size_t i = 0; i < xr->n; i++) bits[xr->matches[i].docid / 64] |= 1ull << (xr->matches[i].docid % 64);
+  size_t k = 0;
+  for (size_t w = 0; w <= top / 64; w++)
+    for (uint64_t m = bits[w]; m; m &= m - 1)
+      xr->matches[k++] = (ps_xmatch){(unsigned)(w * 64 + (unsigned)__builtin_ctzll(m)), 0};
+  free(bits);
+  return PS_OK;
+}
+
 int ps_verify_collect(ps_index *ix, const ps_xq *q, const verify_ctx *v,
                       const ps_xsearch *rank, ps_xresult *xr, ps_xresult *top,
                       size_t *fetched, ps_error *err) {
@@ -314,8 +333,7 @@ int ps_verify_collect(ps_index *ix, const ps_xq *q, const verify_ctx *v,
       for (size_t k = 0; k < m; k++)
         if (p.ok[b][k]) xr->matches[xr->n++] = (ps_xmatch){p.blk[b][k], 0};
     }
-    if (p.shards && xr->n) /* (walked shard by shard) */
-      qsort(xr->matches, xr->n, sizeof *xr->matches, cmp_docid); /* (docid leads ps_xmatch) */
+    if (p.shards && xr->n > 1 && !p.nomem && in_order(xr)) p.nomem = 1;
     xr->total_lower = xr->total_estimate = xr->total_upper = (unsigned)xr->n;
     if (top && !p.nomem) { /* the best candidates that are matches, in order */
       *fetched = best.n;

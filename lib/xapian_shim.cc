@@ -564,7 +564,8 @@ class DocSetSource : public Xapian::PostingSource {
 
 // s->query restricted to s->only (see DocSetSource); PS_OK or
 // PS_ERR_USAGE (a remote database; parts with the same UUID).
-int only_query(ps_xdb *db, const ps_xsearch *s, Xapian::Query *out) {
+int only_query(ps_xdb *db, const ps_xsearch *s, Xapian::Query *out,
+               std::shared_ptr<const DocSetSource::Sets> *kept) {
   auto sets = std::make_shared<DocSetSource::Sets>();
   size_t n = db->combined ? db->parts.size() : 1;
   if (db->remote || n == 0) {
@@ -586,6 +587,7 @@ int only_query(ps_xdb *db, const ps_xsearch *s, Xapian::Query *out) {
     if (s->only[i]) sets->local[(s->only[i] - 1) % n].push_back((s->only[i] - 1) / n + 1);
   DocSetSource src(sets); /* (the query keeps a clone) */
   *out = Xapian::Query(Xapian::Query::OP_FILTER, s->query->q, Xapian::Query(src.clone()->release()));
+  *kept = sets;
   return PS_OK;
 }
 
@@ -619,8 +621,37 @@ class BestSpy : public Xapian::MatchSpy {
   static constexpr Better better{};
   ps_xmatch floor{0, 0};
   bool full = false; /* floor is the worst of cap kept ones */
+  /* On a combined database the spy sees each shard's local docids, without
+   * the shard.  With a docid filter (ps_xsearch.only) whose every docid
+   * matches, Xapian 1.4 walks the shards one after the other, each in
+   * docid order, so the k-th document seen is known: the filter's docids
+   * in that order.  Each one is checked against that expectation, and at
+   * the end every filtered docid must have been seen; anything else (a
+   * filtered docid that does not match, another walk order) sets `lost`,
+   * and the search is made again without the spy. */
+  std::shared_ptr<const DocSetSource::Sets> map;
+  size_t shard = 0, pos = 0;
+  bool lost = false;
+  void check_end() {
+    if (!map) return;
+    const auto &local = map->local;
+    while (shard < local.size() && pos >= local[shard].size()) shard++, pos = 0;
+    if (shard < local.size()) lost = true;
+  }
   void operator()(const Xapian::Document &doc, double wt) override {
-    ps_xmatch c{doc.get_docid(), wt};
+    Xapian::docid did = doc.get_docid();
+    if (map) {
+      const auto &local = map->local;
+      while (shard < local.size() && pos >= local[shard].size()) shard++, pos = 0;
+      if (lost || shard >= local.size() || local[shard][pos] != did) {
+        lost = true;
+        return;
+      }
+      pos++;
+      did = (did - 1) * static_cast<Xapian::docid>(local.size()) +
+            static_cast<Xapian::docid>(shard) + 1;
+    }
+    ps_xmatch c{did, wt};
     if (!cap || (full && !better(c, floor))) return;
     kept.push_back(c);
     if (kept.size() == 2 * cap) select();
@@ -697,9 +728,10 @@ int ps_xdb_search(ps_xdb *db, const ps_xsearch *s, ps_xresult *out) {
     Xapian::Database &d = db->db();
     BestSpy best; /* (outlives enq, which points to it) */
     Xapian::Enquire enq(d);
+    std::shared_ptr<const DocSetSource::Sets> only_sets;
     if (s->only) {
       Xapian::Query q;
-      if (int rc = only_query(db, s, &q)) return rc;
+      if (int rc = only_query(db, s, &q, &only_sets)) return rc;
       enq.set_query(q);
     } else {
       enq.set_query(s->query->q);
@@ -736,15 +768,24 @@ int ps_xdb_search(ps_xdb *db, const ps_xsearch *s, ps_xresult *out) {
       return PS_OK;
     }
     CDecider dec(s->decider, s->decider_ctx);
-    bool flat = s->flat_top && !db->remote && !db->combined && s->sort_slot < 0 &&
-                s->first == 0;
+    bool flat = s->flat_top && !db->remote && (!db->combined || (only_sets && !s->decider)) &&
+                s->sort_slot < 0 && s->first == 0;
     if (flat) {
       best.cap = s->max;
+      if (db->combined) best.map = only_sets;
       enq.add_matchspy(&best);
       check = d.get_doccount(); /* no weight floor: the spy sees every match */
     }
     Xapian::MSet m = enq.get_mset(s->first, flat ? 0 : s->max, check, nullptr,
                                   s->decider ? &dec : nullptr);
+    if (flat) best.check_end();
+    if (flat && best.lost) { /* (see BestSpy.map) */
+      enq.clear_matchspies();
+      flat = false;
+      m = enq.get_mset(s->first, s->max, s->check_at_least ? s->check_at_least
+                                                            : d.get_doccount(),
+                       nullptr, s->decider ? &dec : nullptr);
+    }
     if (flat) best.finish();
     size_t n = flat ? best.kept.size() : m.size();
     if (n) {

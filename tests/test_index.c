@@ -289,11 +289,14 @@ static int in_list(void *ctx, unsigned docid) {
 }
 
 /* The best `max` of a search as docids, and its total (-1: failed). */
+static int flat_top; /* ranked() asks for ps_xsearch.flat_top */
+
 static long ranked(ps_xdb *db, const ps_xq *q, unsigned first, unsigned max, unsigned check,
                    const unsigned *only, size_t n_only, ps_xdecider_fn fn, void *ctx,
                    unsigned *out, size_t *n) {
   ps_xsearch s;
   ps_xsearch_init(&s);
+  s.flat_top = flat_top;
   s.query = q;
   s.first = first;
   s.max = max;
@@ -366,6 +369,34 @@ static void test_docid_filter(void) {
     if (k == 1) {
       ranked(dbs[k], q, 0, 10, 1, NULL, 0, in_list, &l, page, &n_page);
       CHECK(n_page == n_want && memcmp(page, want, n_page * sizeof *page) == 0);
+    }
+  }
+  /* The best kept by a match spy (flat_top): on the combination the spy
+   * sees local docids and follows the filter's order to make them global;
+   * with a filtered docid that does not match (it would lose its way) the
+   * search is made again without it.  Same pages either way. */
+  for (int k = 0; k < 2; k++) {
+    size_t n_all = 0, n_keep = 0, n_page = 0, n_want = 0;
+    static unsigned all[1400];
+    ranked(dbs[k], q, 0, 1400, 0, NULL, 0, NULL, NULL, all, &n_all);
+    CHECK(n_all > 100);
+    for (size_t i = 0; i < n_all; i++) /* (a subset of the matches, ascending) */
+      if (all[i] % 3 != 0) keep[n_keep++] = all[i];
+    for (size_t i = 1; i < n_keep; i++)
+      for (size_t j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+        unsigned t = keep[j];
+        keep[j] = keep[j - 1], keep[j - 1] = t;
+      }
+    for (int stray = 0; stray < 2; stray++) {
+      if (stray) keep[n_keep++] = 1301; /* (beyond every document: matches nothing) */
+      id_list l = {keep, n_keep};
+      flat_top = 0;
+      long t1 = ranked(dbs[k], q, 0, 30, 0, NULL, 0, in_list, &l, want, &n_want);
+      flat_top = 1;
+      long t2 = ranked(dbs[k], q, 0, 30, 0, keep, n_keep, NULL, NULL, page, &n_page);
+      flat_top = 0;
+      CHECK_INT(t2, t1);
+      CHECK(n_want == 30 && n_page == n_want && memcmp(page, want, n_page * sizeof *page) == 0);
     }
   }
   ps_xq_free(q);

@@ -2026,10 +2026,30 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
      * usually completes the page at once (1 GB, 京津 湿地: 10,622 matches
      * to score, 2 passes of 22 ms before).  A word alone (one term) keeps
      * Xapian's early end. */
-    int flat = fetch && ((!v.any_check && n_terms >= 2 && pq->root->type == PS_QN_AND &&
-                          ps_index_shards(ix) == 0) ||
-                         only); /* (local shards: the spy follows the docid filter) */
-    if (flat && !only && fetch < FETCH_VERIFIED) fetch = FETCH_VERIFIED;
+    int flat = fetch && !v.any_check && n_terms >= 2 && pq->root->type == PS_QN_AND;
+    if (flat && ps_index_shards(ix)) {
+      /* Local shards: the matches are listed shard by shard first (the
+       * verifying walk, which reads no record here), so that the pass
+       * below can keep the best in the spy through the docid filter
+       * (1 GB, 2 shards, 京津 湿地: 41 -> 29 ms; one database 18). */
+      flat = 0;
+      if (!ps_xdb_is_remote(ps_index_xdb(ix))) {
+        ps_xresult all = {0};
+        if ((rc = ps_verify_collect(ix, xq, &v, NULL, &all, NULL, NULL, err))) goto done;
+        if (!(only = malloc((all.n ? all.n : 1) * sizeof *only))) {
+          ps_xresult_free(&all);
+          rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+          goto done;
+        }
+        for (size_t i = 0; i < all.n; i++) only[n_only++] = all.matches[i].docid;
+        ps_xresult_free(&all);
+        known = 1;
+        tf_total = n_only;
+        if (fetch < tf_total / 20) fetch = tf_total / 20;
+      }
+    }
+    flat = flat || (fetch && only); /* (local shards: the spy follows the docid filter) */
+    if (flat && fetch < FETCH_VERIFIED) fetch = FETCH_VERIFIED;
     for (;;) {
       ps_xresult_free(&xr);
       if (ranked) { /* the first pass is the verifying walk's */

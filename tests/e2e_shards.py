@@ -35,11 +35,12 @@ from checks import check, finish, run  # noqa: E402
 import exactness  # noqa: E402
 
 
-def answers(ps, db, queries, n_plain):
-    """One JSON answer per query (took_ms dropped), every hit; queries[:n_plain]
-    with their related hits (query expansion), the rest exact hits only."""
+def answers(ps, db, queries, n_plain, page=('--all',)):
+    """One JSON answer per query (took_ms dropped), every hit (or the given
+    page); queries[:n_plain] with their related hits (query expansion), the
+    rest exact hits only."""
     out = []
-    for extra, batch in ((['--all'], queries[:n_plain]), (['--all', '--exact'], queries[n_plain:])):
+    for extra, batch in (([*page], queries[:n_plain]), ([*page, '--exact'], queries[n_plain:])):
         rc, text, err = run(ps, '--db', db, *extra, '--queries', '-',
                             input='\n'.join(batch).encode())
         check(rc in (0, 1) and not err, f'policy-search --db {db}: exit {rc}: {err[:300]}')
@@ -191,6 +192,16 @@ def main():
                   'most queries have hits')
             same('local stub (directory)', queries, base, local)
             same('remote stub', queries, base, rem)
+            # First pages, as people ask for them (every hit above: other
+            # paths, which rank all of them), with ANDs of words that need no
+            # verification among them; 16 with related hits.
+            paged = ['京津 湿地', '发展 改革', '武清 发展', '产业 园区', '京津 OR 湿地'] + queries
+            for page in (['--limit', '10'], ['--limit', '5', '--offset', '5']):
+                with ThreadPoolExecutor(3) as pool:
+                    p_base, p_local, p_rem = pool.map(
+                        lambda db: answers(ps, db, paged, 16, page), (single, sharded, remote))
+                same(f'local stub, {" ".join(page)}', paged, p_base, p_local)
+                same(f'remote stub, {" ".join(page)}', paged, p_base, p_rem)
             rc, out, _ = run(ps, '--db', remote, '--export')
             check(out == export, '--export through the remote shards')
             few = queries[:10]

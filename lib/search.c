@@ -673,6 +673,15 @@ static int docset_of(const ps_xresult *xr, docset *d) {
   return PS_OK;
 }
 
+/* The docids of xr's matches (ascending when they are) into *ids (the
+ * caller frees it, also after a failure) and *n. */
+static int docids_of(const ps_xresult *xr, unsigned **ids, size_t *n, ps_error *err) {
+  if (!(*ids = malloc((xr->n ? xr->n : 1) * sizeof **ids)))
+    return ps_error_set(err, PS_ERR_NOMEM, "out of memory");
+  for (*n = 0; *n < xr->n; ++*n) (*ids)[*n] = xr->matches[*n].docid;
+  return PS_OK;
+}
+
 /* The verified matches as a set, for ranking: Xapian then finds the best
  * by weight among them with this decider, which only looks a docid up. */
 static int docset_decider(void *ctx, unsigned docid) { return docset_has(ctx, docid); }
@@ -2009,11 +2018,7 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
        * Xapian's match (ps_xsearch.only), where a decider would see every
        * candidate after the match (an MSet of all of them, or batches). */
       if (!ranked && ps_index_shards(ix) && !ps_xdb_is_remote(ps_index_xdb(ix))) {
-        if (!(only = malloc((xr.n ? xr.n : 1) * sizeof *only))) {
-          rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
-          goto done;
-        }
-        for (size_t i = 0; i < xr.n; i++) only[n_only++] = xr.matches[i].docid;
+        if ((rc = docids_of(&xr, &only, &n_only, err))) goto done;
       }
       if (ranked) fetch = rank.max;
       else if (fetch && fetch < tf_total / 20) fetch = tf_total / 20;
@@ -2035,14 +2040,10 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
       flat = 0;
       if (!ps_xdb_is_remote(ps_index_xdb(ix))) {
         ps_xresult all = {0};
-        if ((rc = ps_verify_collect(ix, xq, &v, NULL, &all, NULL, NULL, err))) goto done;
-        if (!(only = malloc((all.n ? all.n : 1) * sizeof *only))) {
-          ps_xresult_free(&all);
-          rc = ps_error_set(err, PS_ERR_NOMEM, "out of memory");
-          goto done;
-        }
-        for (size_t i = 0; i < all.n; i++) only[n_only++] = all.matches[i].docid;
+        if ((rc = ps_verify_collect(ix, xq, &v, NULL, &all, NULL, NULL, err)) == PS_OK)
+          rc = docids_of(&all, &only, &n_only, err);
         ps_xresult_free(&all);
+        if (rc) goto done;
         known = 1;
         tf_total = n_only;
         if (fetch < tf_total / 20) fetch = tf_total / 20;

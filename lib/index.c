@@ -1333,8 +1333,6 @@ size_t ps_index_pending_bytes(const ps_index *ix) {
   return ix->sh ? ps_shards_pending_bytes(ix->sh) : ix->pending_bytes;
 }
 
-int ps_index__sharded(const ps_index *ix) { return ix->sh != NULL; }
-
 ps_shards *ps_index__shards(ps_index *ix) { return ix->sh; }
 
 static int bulk_merge(ps_index *ix, ps_error *err);

@@ -142,12 +142,10 @@ const ps_file_info *ix_file_by_no(const ps_file_info *files, const uint32_t *by_
 
 /* ---- shards ---- */
 
-/* Whether ix is a sharded database (several shards opened as one). */
-int ps_index__sharded(const ps_index *ix);
-
 typedef struct ps_shards ps_shards;
 
-/* The shards of a sharded database (owned by ix), else NULL. */
+/* The shards of a sharded database (several shards opened as one; owned by
+ * ix), else NULL. */
 ps_shards *ps_index__shards(ps_index *ix);
 
 /* ps_store_prefetch of docid's record (stage as there), in its shard's

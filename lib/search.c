@@ -682,6 +682,12 @@ static int docids_of(const ps_xresult *xr, unsigned **ids, size_t *n, ps_error *
   return PS_OK;
 }
 
+/* Whether ix is a sharded database whose shards are all local (a
+ * combination is remote when any of them is). */
+static int local_shards(ps_index *ix) {
+  return ps_index_shards(ix) && !ps_xdb_is_remote(ps_index_xdb(ix));
+}
+
 /* The verified matches as a set, for ranking: Xapian then finds the best
  * by weight among them with this decider, which only looks a docid up. */
 static int docset_decider(void *ctx, unsigned docid) { return docset_has(ctx, docid); }
@@ -2017,9 +2023,7 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
       /* Local shards: the verified matches filter the ranking inside
        * Xapian's match (ps_xsearch.only), where a decider would see every
        * candidate after the match (an MSet of all of them, or batches). */
-      if (!ranked && ps_index_shards(ix) && !ps_xdb_is_remote(ps_index_xdb(ix))) {
-        if ((rc = docids_of(&xr, &only, &n_only, err))) goto done;
-      }
+      if (!ranked && local_shards(ix) && (rc = docids_of(&xr, &only, &n_only, err))) goto done;
       if (ranked) fetch = rank.max;
       else if (fetch && fetch < tf_total / 20) fetch = tf_total / 20;
       fn = docset_decider;
@@ -2038,7 +2042,7 @@ int ps_search(ps_index *ix, const char *q, const ps_search_opts *opts, ps_result
        * below can keep the best in the spy through the docid filter
        * (1 GB, 2 shards, 京津 湿地: 41 -> 29 ms; one database 18). */
       flat = 0;
-      if (!ps_xdb_is_remote(ps_index_xdb(ix))) {
+      if (local_shards(ix)) {
         ps_xresult all = {0};
         if ((rc = ps_verify_collect(ix, xq, &v, NULL, &all, NULL, NULL, err)) == PS_OK)
           rc = docids_of(&all, &only, &n_only, err);

@@ -239,10 +239,8 @@ static int collect(void *ctx, unsigned docid) {
  * a counting walk is not read directly. */
 static int walk(ps_index *ix, ps_xsearch *s, vpipe *p, ps_xresult *best, ps_xdb **failed) {
   ps_shards *sh = s->flat_top ? NULL : ps_index__shards(ix);
-  unsigned n = sh ? ps_shards_count(sh) : 0;
-  for (unsigned i = 0; i < n; i++)
-    if (ps_xdb_is_remote(ps_index_xdb(ps_shards_part(sh, i)))) n = 0;
-  *failed = ps_index_xdb(ix);
+  *failed = ps_index_xdb(ix); /* (remote when any shard is) */
+  unsigned n = sh && !ps_xdb_is_remote(*failed) ? ps_shards_count(sh) : 0;
   if (!n) return ps_xdb_search(*failed, s, best);
   int rc = PS_OK;
   p->shards = n;

@@ -632,18 +632,20 @@ class BestSpy : public Xapian::MatchSpy {
   std::shared_ptr<const DocSetSource::Sets> map;
   size_t shard = 0, pos = 0;
   bool lost = false;
-  void check_end() {
-    if (!map) return;
+  // Past the shards whose docids were all seen; false after the last.
+  bool next_expected() {
     const auto &local = map->local;
     while (shard < local.size() && pos >= local[shard].size()) shard++, pos = 0;
-    if (shard < local.size()) lost = true;
+    return shard < local.size();
+  }
+  void check_end() {
+    if (map && next_expected()) lost = true;
   }
   void operator()(const Xapian::Document &doc, double wt) override {
     Xapian::docid did = doc.get_docid();
     if (map) {
       const auto &local = map->local;
-      while (shard < local.size() && pos >= local[shard].size()) shard++, pos = 0;
-      if (lost || shard >= local.size() || local[shard][pos] != did) {
+      if (lost || !next_expected() || local[shard][pos] != did) {
         lost = true;
         return;
       }
